@@ -1,0 +1,104 @@
+// Sessions over compiled graphs: model files on disk (weights as external data beside them),
+// provider choice with fallback, thread settings, and a typed run() that feeds only the inputs
+// the pruned graph kept.
+
+import { mkdir, rename, writeFile, open } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { SerializedModel } from '../graph/onnx.js';
+import { type ProviderName, type ProviderReport, providerOrder, shortError } from './providers.js';
+
+export interface RuntimeOptions {
+  /** Providers in order of preference; cpu is always appended as the last resort. */
+  providers?: readonly ProviderName[];
+  /** Intra-op threads (default: all cores). */
+  threads?: number;
+  /** onnxruntime graph optimisation level (default 'all'). */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Called once per refused provider, before the next one is tried. */
+  onFallback?: (provider: ProviderName, reason: string) => void;
+}
+
+export interface Session {
+  readonly ort: ort.InferenceSession;
+  readonly report: ProviderReport;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, ort.Tensor>, fetch?: readonly string[]): Promise<Record<string, ort.Tensor>>;
+  release(): Promise<void>;
+}
+
+export function defaultThreads(): number {
+  return Math.max(1, availableParallelism());
+}
+
+function sessionOptions(provider: ProviderName, o: RuntimeOptions): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: [provider],
+    intraOpNumThreads: o.threads ?? defaultThreads(),
+    interOpNumThreads: 1,
+    graphOptimizationLevel: o.optimization ?? 'all',
+    logSeverityLevel: 3,
+  };
+}
+
+/** Opens a session on the first provider that initialises. `model` is a .onnx path (external data resolved beside it) or bytes. */
+export async function createSession(model: string | Uint8Array, o: RuntimeOptions = {}): Promise<Session> {
+  const fallbacks: ProviderReport['fallbacks'] = [];
+  for (const provider of providerOrder(o.providers)) {
+    try {
+      const opts = sessionOptions(provider, o);
+      const s = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+      return wrap(s, { provider, fallbacks });
+    } catch (e) {
+      const reason = shortError(e);
+      if (provider === 'cpu') throw new Error(`could not create a session${typeof model === 'string' ? ` for ${model}` : ''}: ${reason}`);
+      fallbacks.push({ provider, error: reason });
+      o.onFallback?.(provider, reason);
+    }
+  }
+  throw new Error('unreachable: cpu is always tried');
+}
+
+function wrap(s: ort.InferenceSession, report: ProviderReport): Session {
+  return {
+    ort: s,
+    report,
+    inputNames: s.inputNames,
+    outputNames: s.outputNames,
+    // Feeds may carry inputs the pruned graph dropped; only the kept ones are passed on.
+    async run(feeds, fetch) {
+      const kept: Record<string, ort.Tensor> = {};
+      for (const name of s.inputNames) {
+        const t = feeds[name];
+        if (!t) throw new Error(`missing input '${name}' (model inputs: ${s.inputNames.join(', ')})`);
+        kept[name] = t;
+      }
+      return fetch ? s.run(kept, fetch as string[]) : s.run(kept);
+    },
+    release: () => s.release(),
+  };
+}
+
+/** Writes model.onnx (+ its external data file) into dir via temporary names and renames; returns the .onnx path. */
+export async function saveModel(dir: string, baseName: string, m: SerializedModel): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const onnxPath = path.join(dir, `${baseName}.onnx`);
+  if (m.externalData && m.externalDataFile) {
+    const dataPath = path.join(dir, m.externalDataFile);
+    const tmp = `${dataPath}.${process.pid}.tmp`;
+    const fh = await open(tmp, 'w');
+    try {
+      for (const c of m.externalData) await fh.write(c);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, dataPath);
+  }
+  const tmp = `${onnxPath}.${process.pid}.tmp`;
+  await writeFile(tmp, m.model);
+  await rename(tmp, onnxPath);
+  return onnxPath;
+}
