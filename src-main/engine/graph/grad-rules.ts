@@ -4,7 +4,7 @@
 // same DSL, so every backward graph is checked like a forward one.
 
 import { dimEq } from './dims.js';
-import { type Graph, GraphError, type Node, type Tensor, isFloat } from './graph.js';
+import { type Graph, GraphError, type Node, type Tensor, attr, isFloat } from './graph.js';
 import {
   add, cast, concat, constant, constantOfShape, convTranspose1d, countAlong, div, equal, exp, expandAs, gather, gemm, greater,
   greaterOrEqual, log, matmul, mul, neg, padZeros, pow, reduceSum, reshapeAs, scatterNDAdd, shapeOf, split, squeeze, sub, transpose,
@@ -43,6 +43,7 @@ const swapLast = (t: Tensor) => {
 
 const attrI = (n: Node, k: string, d: number) => (n.attrs[k] as { value: number } | undefined)?.value ?? d;
 const attrF = attrI;
+const attrInts = (n: Node, k: string): readonly number[] => (n.attrs[k] as { value: readonly number[] } | undefined)?.value ?? [];
 
 /** gy with the reduced axes restored (for reductions with keepdims=0). */
 function keep(n: Node, g: Tensor): Tensor {
@@ -184,7 +185,7 @@ export const gradRules: Record<string, GradRule> = {
   },
   Reshape: ({ inputs: [x] }, [g]) => [reshapeAs(g!, x!), null],
   Transpose: (n, [g]) => {
-    const perm = (n.attrs.perm as { value: number[] }).value;
+    const perm = attrInts(n, 'perm');
     const inv = perm.map((_, i) => perm.indexOf(i));
     return [transpose(g!, inv)];
   },
@@ -216,8 +217,8 @@ export const gradRules: Record<string, GradRule> = {
 
   Conv: (n, [g], [nx, nw, nb]) => {
     const [x, w] = n.inputs as Tensor[];
-    const pads = (n.attrs.pads as { value: [number, number] }).value;
-    if (attrI(n, 'group', 1) !== 1 || (n.attrs.strides as { value: number[] }).value[0] !== 1 || (n.attrs.dilations as { value: number[] }).value[0] !== 1)
+    const pads = attrInts(n, 'pads');
+    if (attrI(n, 'group', 1) !== 1 || attrInts(n, 'strides')[0] !== 1 || attrInts(n, 'dilations')[0] !== 1)
       throw new GraphError('Conv: gradients need group 1, stride 1, dilation 1');
     const gx = nx ? convTranspose1d(g!, w, [pads[0], pads[1]]) : null;
     let gw: Tensor | null = null;
@@ -225,7 +226,7 @@ export const gradRules: Record<string, GradRule> = {
       // dW[m,c,k] = sum_n,l g[n,m,l] x[n,c,l+k-pad]: a convolution of x (channels as batch) by g (batch as channels).
       const xt = transpose(x, [1, 0, 2]);
       const gt = transpose(g!, [1, 0, 2]);
-      const cmk = x.graph.node('Conv', [xt, gt], { pads: { type: 'ints', value: pads } }, [{ dtype: x.dtype, shape: [x.shape[1], g!.shape[1], w.shape[2]] }])[0];
+      const cmk = x.graph.node('Conv', [xt, gt], { pads: attr.ints(pads) }, [{ dtype: x.dtype, shape: [x.shape[1], g!.shape[1], w.shape[2]] }])[0];
       gw = transpose(cmk, [1, 0, 2]);
     }
     return [gx, gw, nb ? reduceSum(g!, [0, 2]) : null];

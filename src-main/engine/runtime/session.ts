@@ -9,6 +9,9 @@ import * as ort from 'onnxruntime-node';
 import type { SerializedModel } from '../graph/onnx.js';
 import { type ProviderName, type ProviderReport, providerOrder, shortError } from './providers.js';
 
+// A refused provider is reported through ProviderReport; onnxruntime's own console line for it is noise.
+ort.env.logLevel = 'fatal';
+
 export interface RuntimeOptions {
   /** Providers in order of preference; cpu is always appended as the last resort. */
   providers?: readonly ProviderName[];
