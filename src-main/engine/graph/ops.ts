@@ -150,6 +150,9 @@ export const tanh = (x: Tensor) => unary('Tanh', x);
 export const sigmoid = (x: Tensor) => unary('Sigmoid', x);
 export const relu = (x: Tensor) => unary('Relu', x);
 export const reciprocal = (x: Tensor) => unary('Reciprocal', x);
+// Cos and Sin build rotary tables from positions; no gradient rule (nothing trainable flows through them).
+export const cos = (x: Tensor) => unary('Cos', x);
+export const sin = (x: Tensor) => unary('Sin', x);
 export const identity = (x: Tensor) => unary('Identity', x, () => true);
 export const not = (x: Tensor) => unary('Not', x, (d) => d === 'bool');
 

@@ -21,6 +21,12 @@ export interface RuntimeOptions {
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Called once per refused provider, before the next one is tried. */
   onFallback?: (provider: ProviderName, reason: string) => void;
+  /**
+   * Files the model's external initializers point into, given in memory by the name the model
+   * uses (e.g. 'model.safetensors'). Weights are then read in place from the original
+   * checkpoint, wherever it lives and whether or not its folder is writable.
+   */
+  externalData?: { path: string; data: Uint8Array }[];
 }
 
 export interface Session {
@@ -43,6 +49,7 @@ function sessionOptions(provider: ProviderName, o: RuntimeOptions): ort.Inferenc
     interOpNumThreads: 1,
     graphOptimizationLevel: o.optimization ?? 'all',
     logSeverityLevel: 3,
+    ...(o.externalData ? { externalData: o.externalData } : {}),
   };
 }
 

@@ -1,0 +1,281 @@
+// The ESM-2 forward graph, written once with the engine's DSL and exactly as fair-esm computes
+// it: token-dropout scaling of the embeddings, pre-LayerNorm blocks, rotary attention on q and k
+// (q scaled by head_dim^-0.5 first, the checkpoint's own inv_freq), padding keys masked, exact
+// GELU, emb_layer_norm_after, the tied LM head and the contact head (APC over symmetrized
+// attention of all layers). PEFT methods plug in through hooks; the graph may start at block k
+// from precomputed hidden states (frozen lower blocks run once and are reused).
+
+import type { Esm2Config } from './config.js';
+import { type ExternalRef, type Graph, type Tensor, END, ops } from '../graph/index.js';
+
+const { add, concat, constant, div, equal, gather, gelu, layerNorm, matmul, mul, not, reshape, sigmoid, slice, softmax, split, sub, transpose, unsqueeze, where } = ops;
+
+/** A weight as the graph needs it: float32 data in memory, or a float32 region of a file. */
+export interface WeightRef {
+  shape: number[];
+  data?: Float32Array;
+  external?: ExternalRef;
+}
+
+/** Weights by canonical Hugging Face name without the `esm.` prefix (e.g. `encoder.layer.0.attention.self.query.weight`). */
+export interface WeightSource {
+  get(name: string): WeightRef;
+}
+
+export type LinearSite = 'query' | 'key' | 'value' | 'attn_out' | 'ffn_in' | 'ffn_out';
+export const LINEAR_SITES: readonly LinearSite[] = ['query', 'key', 'value', 'attn_out', 'ffn_in', 'ffn_out'];
+
+/** Hugging Face module path of each linear site inside `encoder.layer.N.` */
+export const HF_LINEAR_NAME: Record<LinearSite, string> = {
+  query: 'attention.self.query',
+  key: 'attention.self.key',
+  value: 'attention.self.value',
+  attn_out: 'attention.output.dense',
+  ffn_in: 'intermediate.dense',
+  ffn_out: 'output.dense',
+};
+
+export interface LinearCall {
+  layer: number;
+  site: LinearSite;
+  /** input [B, T, in] */
+  x: Tensor;
+  /** frozen weight [out, in] (Hugging Face layout) and bias [out] */
+  weight: Tensor;
+  bias: Tensor;
+  /** x W^T + b, optionally with a replacement weight */
+  base: (weight?: Tensor) => Tensor;
+}
+
+/** Extension points used by the PEFT methods; every hook is optional. */
+export interface Esm2Hooks {
+  /** replaces a linear layer's computation (LoRA, DoRA, IA3 on k/v/FFN) */
+  linear?(call: LinearCall): Tensor;
+  /** extra key/value rows per layer, [H, P, head_dim] each, attended by every query (prefix tuning) */
+  attentionPrefix?(layer: number, batch: Tensor): { key: Tensor; value: Tensor } | null;
+  /** sublayer outputs before the residual add; `input` is the sublayer's LayerNorm output (adapters) */
+  attentionOutput?(layer: number, h: Tensor, input: Tensor): Tensor;
+  ffnOutput?(layer: number, h: Tensor, input: Tensor): Tensor;
+  /** hidden states entering a block (deep prompt tuning) */
+  layerInput?(layer: number, x: Tensor): Tensor;
+  /** soft tokens placed before `<cls>`: [P, D] (prompt tuning) */
+  prompt?(): Tensor | null;
+}
+
+export interface Esm2Outputs {
+  logits?: boolean;
+  /** which representations to return: true = all (0..L) */
+  representations?: boolean | number[];
+  attentions?: boolean;
+  contacts?: boolean;
+}
+
+export interface Esm2BuildOptions {
+  outputs?: Esm2Outputs;
+  hooks?: Esm2Hooks;
+  /** first block to run; > 0 means the graph takes `hidden` [B, T, D], the output of block fromLayer-1 */
+  fromLayer?: number;
+  /** blocks to run (default: all); fewer stops early and skips the final LayerNorm */
+  toLayer?: number;
+}
+
+export interface Esm2Graph {
+  tokens: Tensor;
+  /** only when fromLayer > 0 */
+  hidden?: Tensor;
+  /** bool [B, T]: true at padding */
+  padding: Tensor;
+  /** [B, T, D] after the final LayerNorm (or the last block run), prompt positions removed */
+  final: Tensor;
+  logits?: Tensor;
+  representations: Map<number, Tensor>;
+  /** [B, L, H, T, T], zero where query or key is padding */
+  attentions?: Tensor;
+  /** [B, T-2, T-2] */
+  contacts?: Tensor;
+}
+
+const MASK_RATIO_TRAIN = 0.15 * 0.8;
+/** `<eos>` in the ESM alphabet (vocab.txt line 3) */
+const EOS_ID = 2;
+
+export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: Esm2BuildOptions = {}): Esm2Graph {
+  const out = o.outputs ?? {};
+  const hooks = o.hooks ?? {};
+  const L = cfg.numLayers;
+  const from = o.fromLayer ?? 0;
+  const to = o.toLayer ?? L;
+  if (from < 0 || from > to || to > L) throw new Error(`buildEsm2: blocks ${from}..${to} are outside 0..${L}`);
+  const D = cfg.hiddenSize;
+  const H = cfg.numHeads;
+  const hd = cfg.headDim;
+
+  const cache = new Map<string, Tensor>();
+  const w = (name: string): Tensor => {
+    let t = cache.get(name);
+    if (!t) {
+      const ref = weights.get(name);
+      t = g.initializer(name, 'float32', ref.shape, ref.data ? { data: ref.data } : { external: ref.external! });
+      cache.set(name, t);
+    }
+    return t;
+  };
+  const wT = (name: string) => {
+    const key = `${name}^T`;
+    let t = cache.get(key);
+    if (!t) cache.set(key, (t = transpose(w(name), [1, 0])));
+    return t;
+  };
+
+  const tokens = g.input('tokens', 'int64', ['B', 'T']);
+  let padding = equal(tokens, constant(g, cfg.padTokenId, 'int64'));
+  let notPad = ops.cast(not(padding), 'float32'); // [B, T]
+
+  let x: Tensor;
+  let hidden: Tensor | undefined;
+  const representations = new Map<number, Tensor>();
+  const wantRepr = (k: number) => out.representations === true || (Array.isArray(out.representations) && out.representations.includes(k));
+
+  const prompt = hooks.prompt?.() ?? null;
+  const P = prompt ? (prompt.shape[0] as number) : 0;
+
+  if (from === 0) {
+    x = gather(w('embeddings.word_embeddings.weight'), tokens, 0); // [B, T, D]
+    if (cfg.tokenDropout) {
+      const isMask = equal(tokens, constant(g, cfg.maskTokenId, 'int64'));
+      x = where(unsqueeze(isMask, [2]), 0, x);
+      const masked = ops.reduceSum(ops.cast(isMask, 'float32'), [1]);
+      const lengths = ops.reduceSum(notPad, [1]);
+      const scale = div(1 - MASK_RATIO_TRAIN, sub(1, div(masked, lengths))); // [B]
+      x = mul(x, unsqueeze(scale, [1, 2]));
+    }
+    x = mul(x, unsqueeze(notPad, [2]));
+    if (wantRepr(0)) representations.set(0, x);
+    if (prompt) {
+      x = concat([ops.expand(unsqueeze(prompt, [0]), ['B', P, D]), x], 1);
+    }
+  } else {
+    hidden = g.input('hidden', 'float32', ['B', P ? `T+${P}` : 'T', D]);
+    x = hidden;
+  }
+  if (P) {
+    // prompt positions are never padding
+    const zeros = ops.expand(constant(g, [0], 'float32', [1, 1]), ['B', P]);
+    notPad = concat([ops.add(zeros, 1), notPad], 1);
+    padding = concat([ops.cast(zeros, 'bool'), padding], 1);
+  }
+
+  // Rotary tables over positions 0..T'-1 (T' includes prompt tokens), [T', hd].
+  const Tdim = x.shape[1];
+  const rotary = (layer: number) => {
+    const invFreq = w(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`);
+    const key = `rotary:${weights.get(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`).data?.join(',') ?? layer}`;
+    let hit = cache.get(key);
+    if (!hit) {
+      const n = ops.cast(gather(ops.shapeOf(x), constant(g, 1, 'int64'), 0), 'float32');
+      const pos = ops.range(g, 0, n, 1, 'float32', Tdim);
+      const freqs = mul(unsqueeze(pos, [1]), unsqueeze(invFreq, [0])); // [T', hd/2]
+      const emb = concat([freqs, freqs], 1);
+      hit = concat([ops.cos(emb), ops.sin(emb)], 0); // [2T', hd], split below
+      cache.set(key, hit);
+    }
+    return split(hit, [Tdim, Tdim], 0);
+  };
+  const rotateHalf = (t: Tensor) => {
+    const [a, b] = split(t, [hd / 2, hd / 2], 3);
+    return concat([ops.neg(b), a], 3);
+  };
+  const applyRotary = (t: Tensor, cos: Tensor, sin: Tensor) => add(mul(t, cos), mul(rotateHalf(t), sin));
+
+  const keyBias = unsqueeze(where(padding, -Infinity, constant(g, 0, 'float32')), [1, 2]); // [B, 1, 1, T']
+  const attnList: Tensor[] = [];
+
+  const linear = (layer: number, site: LinearSite, input: Tensor): Tensor => {
+    const prefix = `encoder.layer.${layer}.${HF_LINEAR_NAME[site]}`;
+    const weight = w(`${prefix}.weight`);
+    const bias = w(`${prefix}.bias`);
+    const base = (replacement?: Tensor) => add(matmul(input, replacement ? transpose(replacement, [1, 0]) : wT(`${prefix}.weight`)), bias);
+    return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
+  };
+  const heads = (t: Tensor) => transpose(reshape(t, ['B', Tdim, H, hd]), [0, 2, 1, 3]); // [B, H, T', hd]
+
+  for (let layer = from; layer < to; layer++) {
+    const p = `encoder.layer.${layer}`;
+    if (hooks.layerInput) x = hooks.layerInput(layer, x);
+    // self-attention
+    const h = layerNorm(x, w(`${p}.attention.LayerNorm.weight`), w(`${p}.attention.LayerNorm.bias`), cfg.layerNormEps);
+    const [cos, sin] = rotary(layer);
+    const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
+    let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
+    let v = heads(linear(layer, 'value', h));
+    let bias = keyBias;
+    const pre = hooks.attentionPrefix?.(layer, tokens);
+    if (pre) {
+      const Pp = pre.key.shape[1];
+            k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
+      v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
+      bias = concat([ops.expand(constant(g, [0], 'float32', [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+    }
+    const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
+    if (out.attentions || out.contacts) attnList.push(pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs);
+    const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
+    let a = linear(layer, 'attn_out', ctx);
+    if (hooks.attentionOutput) a = hooks.attentionOutput(layer, a, h);
+    x = add(x, a);
+    // feed-forward
+    const f = layerNorm(x, w(`${p}.LayerNorm.weight`), w(`${p}.LayerNorm.bias`), cfg.layerNormEps);
+    let y = linear(layer, 'ffn_out', gelu(linear(layer, 'ffn_in', f)));
+    if (hooks.ffnOutput) y = hooks.ffnOutput(layer, y, f);
+    x = add(x, y);
+    if (layer + 1 < L && wantRepr(layer + 1)) representations.set(layer + 1, dropPrompt(x, P));
+  }
+
+  let final = x;
+  if (to === L) {
+    final = layerNorm(x, w('encoder.emb_layer_norm_after.weight'), w('encoder.emb_layer_norm_after.bias'), cfg.layerNormEps);
+  }
+  final = dropPrompt(final, P);
+  if (to === L && wantRepr(L)) representations.set(L, final);
+
+  const result: Esm2Graph = { tokens, hidden, padding: dropPrompt(padding, P), final, representations };
+  if (out.logits) {
+    if (to !== L) throw new Error('buildEsm2: logits need every block');
+    const d = add(matmul(final, wT('lm_head.dense.weight')), w('lm_head.dense.bias'));
+    const n = layerNorm(gelu(d), w('lm_head.layer_norm.weight'), w('lm_head.layer_norm.bias'), cfg.layerNormEps);
+    result.logits = add(matmul(n, wT('embeddings.word_embeddings.weight')), w('lm_head.bias'));
+  }
+  if ((out.attentions || out.contacts) && from === 0 && to === L) {
+    // [B, L, H, T, T], zeroed where query or key is padding (as fair-esm returns them)
+    const stacked = concat(attnList.map((t) => unsqueeze(P ? slice(slice(t, [P], [END], [2]), [P], [END], [3]) : t, [1])), 1);
+    const nonPad = ops.cast(not(result.padding), 'float32');
+    const pairMask = mul(unsqueeze(nonPad, [2]), unsqueeze(nonPad, [1])); // [B, T, T]
+    const attn = mul(stacked, unsqueeze(pairMask, [1, 2]));
+    if (out.attentions) result.attentions = attn;
+    if (out.contacts) result.contacts = contactHead(g, cfg, attn, tokens, w);
+  }
+  return result;
+}
+
+function dropPrompt(t: Tensor, P: number): Tensor {
+  return P ? slice(t, [P], [END], [1]) : t;
+}
+
+/** fair-esm ContactPredictionHead: drop <eos>/<cls>, symmetrize, APC, logistic regression over L*H channels. */
+function contactHead(g: Graph, cfg: Esm2Config, attn: Tensor, tokens: Tensor, w: (n: string) => Tensor): Tensor {
+  const L = cfg.numLayers;
+  const H = cfg.numHeads;
+  const notEos = ops.cast(not(equal(tokens, constant(g, EOS_ID, 'int64'))), 'float32');
+  const eosMask = mul(unsqueeze(notEos, [2]), unsqueeze(notEos, [1]));
+  let a = mul(attn, unsqueeze(eosMask, [1, 2]));
+  a = slice(a, [1, 1], [-1, -1], [3, 4]); // [B, L, H, T-2, T-2]
+  const n = a.shape[3];
+  a = reshape(a, ['B', L * H, n, n]);
+  a = add(a, transpose(a, [0, 1, 3, 2]));
+  const a1 = ops.reduceSum(a, [3], true);
+  const a2 = ops.reduceSum(a, [2], true);
+  const a12 = ops.reduceSum(a, [2, 3], true);
+  a = sub(a, div(mul(a1, a2), a12));
+  a = transpose(a, [0, 2, 3, 1]); // [B, n, n, L*H]
+  const logit = add(matmul(a, transpose(w('contact_head.regression.weight'), [1, 0])), w('contact_head.regression.bias'));
+  return sigmoid(ops.squeeze(logit, [3]));
+}
