@@ -1,5 +1,6 @@
 // Every command of the `plmw` front, in the order `--help` lists them.
 import type { Command } from '../command.js';
+import { inferCommand } from './infer.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [versionCommand];
+export const commands: Command[] = [inferCommand, versionCommand];

@@ -37,8 +37,13 @@ export function describeReport(r: ProviderReport): string {
   return why ? `running on ${r.provider} (${why})` : `running on ${r.provider}`;
 }
 
-/** First line of an onnxruntime error, without the native stack noise. */
+/**
+ * The useful part of an onnxruntime error: native messages carry source paths and lambda
+ * signatures before the sentence that says what failed ("Failed to load shared library",
+ * "Failed to get a WebGPU adapter: No supported adapters").
+ */
 export function shortError(e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
-  return msg.split('\n')[0].replace(/^\[[^\]]*\]\s*/, '').slice(0, 400);
+  const first = (e instanceof Error ? e.message : String(e)).split('\n')[0].replace(/^\[[^\]]*\]\s*/, '');
+  const at = first.lastIndexOf('Failed to');
+  return (at > 0 ? first.slice(at) : first).slice(0, 400);
 }

@@ -53,10 +53,19 @@ function sessionOptions(provider: ProviderName, o: RuntimeOptions): ort.Inferenc
   };
 }
 
+/** Providers that failed to initialise in this process, with the reason: not tried again. */
+const refused = new Map<ProviderName, string>();
+
 /** Opens a session on the first provider that initialises. `model` is a .onnx path (external data resolved beside it) or bytes. */
 export async function createSession(model: string | Uint8Array, o: RuntimeOptions = {}): Promise<Session> {
   const fallbacks: ProviderReport['fallbacks'] = [];
   for (const provider of providerOrder(o.providers)) {
+    const known = refused.get(provider);
+    if (known) {
+      fallbacks.push({ provider, error: known });
+      o.onFallback?.(provider, known);
+      continue;
+    }
     try {
       const opts = sessionOptions(provider, o);
       const s = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
@@ -64,6 +73,8 @@ export async function createSession(model: string | Uint8Array, o: RuntimeOption
     } catch (e) {
       const reason = shortError(e);
       if (provider === 'cpu') throw new Error(`could not create a session${typeof model === 'string' ? ` for ${model}` : ''}: ${reason}`);
+      // Only environment failures are remembered; a model the provider cannot run may still run elsewhere.
+      if (/Failed to (load|get|create)|adapter|shared library/i.test(reason)) refused.set(provider, reason);
       fallbacks.push({ provider, error: reason });
       o.onFallback?.(provider, reason);
     }

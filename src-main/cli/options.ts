@@ -1,0 +1,29 @@
+// Option parsing shared by the CLI commands.
+import { existsSync, statSync } from 'node:fs';
+import { UserError } from './command.js';
+import { modelDir } from '../engine/models/store.js';
+import { type ProviderName, PROVIDER_PREFERENCE } from '../engine/runtime/index.js';
+
+/** A model folder path, or the name of a model installed in the user data directory. */
+export function resolveModelDir(arg: string): string {
+  if (existsSync(arg) && statSync(arg).isDirectory()) return arg;
+  if (/^[A-Za-z0-9_.-]+$/.test(arg)) {
+    const dir = modelDir(arg);
+    if (existsSync(dir)) return dir;
+    throw new UserError(`model '${arg}' is neither a folder nor an installed model (looked in ${dir}); download it with \`plmw models download ${arg}\` or import a folder`);
+  }
+  throw new UserError(`model folder '${arg}' does not exist`);
+}
+
+export function parseProviders(s: string | undefined): ProviderName[] | undefined {
+  if (!s) return undefined;
+  const list = s.split(',').map((p) => p.trim().toLowerCase());
+  for (const p of list) if (!PROVIDER_PREFERENCE.includes(p as ProviderName)) throw new UserError(`--provider: unknown provider '${p}' (choose from ${PROVIDER_PREFERENCE.join(', ')})`, 2);
+  return list as ProviderName[];
+}
+
+/** One self-overwriting status line on a terminal; nothing when stderr is not a terminal. */
+export function progressLine(text: string): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(`\r\x1b[2K${text}`);
+}
