@@ -52,8 +52,8 @@ export function esm2Forward64(c: Ref64Config, W: Ref64Weights, tokens: number[])
   const E = W.get('embeddings.word_embeddings.weight');
   const nMask = tokens.filter((t) => t === c.maskId).length;
   const scale = (1 - 0.15 * 0.8) / (1 - nMask / T);
-  let x = tokens.map((t) => (t === c.maskId ? new Float64Array(c.d) : E.slice(t * c.d, (t + 1) * c.d).map((v) => v * scale)));
-  const reprs = [x];
+  let x: Float64Array[] = tokens.map((t) => (t === c.maskId ? new Float64Array(c.d) : E.slice(t * c.d, (t + 1) * c.d).map((v) => v * scale)));
+  const reprs: Float64Array[][] = [x];
   const attn: number[][][][] = [];
   for (let l = 0; l < c.layers; l++) {
     const p = (n: string) => W.get(`encoder.layer.${l}.${n}`);
