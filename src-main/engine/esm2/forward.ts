@@ -6,9 +6,9 @@
 // from precomputed hidden states (frozen lower blocks run once and are reused).
 
 import type { Esm2Config } from './config.js';
-import { type ExternalRef, type Graph, type Tensor, END, ops } from '../graph/index.js';
+import { type Dim, type ExternalRef, type Graph, type Tensor, END, ops } from '../graph/index.js';
 
-const { add, concat, constant, div, equal, gather, gelu, layerNorm, matmul, mul, not, reshape, sigmoid, slice, softmax, split, sub, transpose, unsqueeze, where } = ops;
+const { add, concat, constant, div, equal, gather, layerNorm, matmul, mul, not, reshape, sigmoid, slice, softmax, split, sub, transpose, unsqueeze, where } = ops;
 
 /** A weight as the graph needs it: float32 data in memory, or a float32 region of a file. */
 export interface WeightRef {
@@ -20,6 +20,8 @@ export interface WeightRef {
 /** Weights by canonical Hugging Face name without the `esm.` prefix (e.g. `encoder.layer.0.attention.self.query.weight`). */
 export interface WeightSource {
   get(name: string): WeightRef;
+  /** the values as float32, wherever they are stored (for initialising PEFT parameters) */
+  read(name: string): Float32Array;
 }
 
 export type LinearSite = 'query' | 'key' | 'value' | 'attn_out' | 'ffn_in' | 'ffn_out';
@@ -43,8 +45,8 @@ export interface LinearCall {
   /** frozen weight [out, in] (Hugging Face layout) and bias [out] */
   weight: Tensor;
   bias: Tensor;
-  /** x W^T + b, optionally with a replacement weight */
-  base: (weight?: Tensor) => Tensor;
+  /** x W^T + b, optionally with a replacement weight and/or input */
+  base: (weight?: Tensor, input?: Tensor) => Tensor;
 }
 
 /** Extension points used by the PEFT methods; every hook is optional. */
@@ -58,8 +60,10 @@ export interface Esm2Hooks {
   ffnOutput?(layer: number, h: Tensor, input: Tensor): Tensor;
   /** hidden states entering a block (deep prompt tuning) */
   layerInput?(layer: number, x: Tensor): Tensor;
-  /** soft tokens placed before `<cls>`: [P, D] (prompt tuning) */
-  prompt?(): Tensor | null;
+  /** soft tokens [P, D] placed before `<cls>` when entering block `atLayer` (0 = at the embeddings) */
+  prompt?(): { tokens: Tensor; atLayer: number } | null;
+  /** a replacement for a backbone weight, e.g. a trainable input (full fine-tuning) */
+  weight?(name: string): Tensor | null;
 }
 
 export interface Esm2Outputs {
@@ -77,6 +81,11 @@ export interface Esm2BuildOptions {
   fromLayer?: number;
   /** blocks to run (default: all); fewer stops early and skips the final LayerNorm */
   toLayer?: number;
+  /**
+   * float64 exists to verify gradients by finite differences: onnxruntime has no float64 Erf, so
+   * that mode uses GELU's tanh form. Predictions always use float32 and the exact erf GELU.
+   */
+  precision?: 'float32' | 'float64';
 }
 
 export interface Esm2Graph {
@@ -87,6 +96,8 @@ export interface Esm2Graph {
   padding: Tensor;
   /** [B, T, D] after the final LayerNorm (or the last block run), prompt positions removed */
   final: Tensor;
+  /** [B, T, D] output of the last block run, before any final LayerNorm, prompt positions removed */
+  blocksOut: Tensor;
   logits?: Tensor;
   representations: Map<number, Tensor>;
   /** [B, L, H, T, T], zero where query or key is padding */
@@ -109,13 +120,20 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const D = cfg.hiddenSize;
   const H = cfg.numHeads;
   const hd = cfg.headDim;
+  const dt = o.precision ?? 'float32';
+  const gelu = dt === 'float64' ? geluTanh : ops.gelu;
 
   const cache = new Map<string, Tensor>();
   const w = (name: string): Tensor => {
     let t = cache.get(name);
     if (!t) {
-      const ref = weights.get(name);
-      t = g.initializer(name, 'float32', ref.shape, ref.data ? { data: ref.data } : { external: ref.external! });
+      t = hooks.weight?.(name) ?? undefined;
+      if (!t) {
+        const ref = weights.get(name);
+        t = dt === 'float64'
+          ? g.initializer(name, 'float64', ref.shape, { data: Float64Array.from(weights.read(name)) })
+          : g.initializer(name, 'float32', ref.shape, ref.data ? { data: ref.data } : { external: ref.external! });
+      }
       cache.set(name, t);
     }
     return t;
@@ -129,7 +147,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
 
   const tokens = g.input('tokens', 'int64', ['B', 'T']);
   let padding = equal(tokens, constant(g, cfg.padTokenId, 'int64'));
-  let notPad = ops.cast(not(padding), 'float32'); // [B, T]
+  let notPad = ops.cast(not(padding), dt); // [B, T]
 
   let x: Tensor;
   let hidden: Tensor | undefined;
@@ -137,43 +155,43 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const wantRepr = (k: number) => out.representations === true || (Array.isArray(out.representations) && out.representations.includes(k));
 
   const prompt = hooks.prompt?.() ?? null;
-  const P = prompt ? (prompt.shape[0] as number) : 0;
+  const P = prompt ? (prompt.tokens.shape[0] as number) : 0;
+  const promptAt = prompt ? prompt.atLayer : -1;
+  if (prompt && (promptAt < from || promptAt >= to)) throw new Error(`buildEsm2: prompt at block ${promptAt} is outside the blocks run (${from}..${to - 1})`);
 
   if (from === 0) {
     x = gather(w('embeddings.word_embeddings.weight'), tokens, 0); // [B, T, D]
     if (cfg.tokenDropout) {
       const isMask = equal(tokens, constant(g, cfg.maskTokenId, 'int64'));
       x = where(unsqueeze(isMask, [2]), 0, x);
-      const masked = ops.reduceSum(ops.cast(isMask, 'float32'), [1]);
+      const masked = ops.reduceSum(ops.cast(isMask, dt), [1]);
       const lengths = ops.reduceSum(notPad, [1]);
       const scale = div(1 - MASK_RATIO_TRAIN, sub(1, div(masked, lengths))); // [B]
       x = mul(x, unsqueeze(scale, [1, 2]));
     }
     x = mul(x, unsqueeze(notPad, [2]));
     if (wantRepr(0)) representations.set(0, x);
-    if (prompt) {
-      x = concat([ops.expand(unsqueeze(prompt, [0]), ['B', P, D]), x], 1);
-    }
   } else {
-    hidden = g.input('hidden', 'float32', ['B', P ? `T+${P}` : 'T', D]);
+    hidden = g.input('hidden', dt, ['B', 'T', D]);
     x = hidden;
   }
-  if (P) {
-    // prompt positions are never padding
-    const zeros = ops.expand(constant(g, [0], 'float32', [1, 1]), ['B', P]);
-    notPad = concat([ops.add(zeros, 1), notPad], 1);
+  /** Prepends the prompt positions: never padding, attended like residues. */
+  const insertPrompt = () => {
+    x = concat([ops.expand(unsqueeze(prompt!.tokens, [0]), ['B', P, D]), x], 1);
+    const zeros = ops.expand(constant(g, [0], dt, [1, 1]), ['B', P]);
+    notPad = concat([add(zeros, 1), notPad], 1);
     padding = concat([ops.cast(zeros, 'bool'), padding], 1);
-  }
+  };
+  const realPadding = padding;
 
-  // Rotary tables over positions 0..T'-1 (T' includes prompt tokens), [T', hd].
-  const Tdim = x.shape[1];
-  const rotary = (layer: number) => {
+  // Rotary tables over positions 0..T'-1 (T' includes prompt tokens once inserted), [T', hd].
+  const rotary = (layer: number, Tdim: Dim) => {
     const invFreq = w(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`);
-    const key = `rotary:${weights.get(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`).data?.join(',') ?? layer}`;
+    const key = `rotary:${Tdim}:${weights.get(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`).data?.join(',') ?? layer}`;
     let hit = cache.get(key);
     if (!hit) {
-      const n = ops.cast(gather(ops.shapeOf(x), constant(g, 1, 'int64'), 0), 'float32');
-      const pos = ops.range(g, 0, n, 1, 'float32', Tdim);
+      const n = ops.cast(gather(ops.shapeOf(x), constant(g, 1, 'int64'), 0), dt);
+      const pos = ops.range(g, 0, n, 1, dt, Tdim);
       const freqs = mul(unsqueeze(pos, [1]), unsqueeze(invFreq, [0])); // [T', hd/2]
       const emb = concat([freqs, freqs], 1);
       hit = concat([ops.cos(emb), ops.sin(emb)], 0); // [2T', hd], split below
@@ -187,24 +205,29 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   };
   const applyRotary = (t: Tensor, cos: Tensor, sin: Tensor) => add(mul(t, cos), mul(rotateHalf(t), sin));
 
-  const keyBias = unsqueeze(where(padding, -Infinity, constant(g, 0, 'float32')), [1, 2]); // [B, 1, 1, T']
   const attnList: Tensor[] = [];
 
   const linear = (layer: number, site: LinearSite, input: Tensor): Tensor => {
     const prefix = `encoder.layer.${layer}.${HF_LINEAR_NAME[site]}`;
     const weight = w(`${prefix}.weight`);
     const bias = w(`${prefix}.bias`);
-    const base = (replacement?: Tensor) => add(matmul(input, replacement ? transpose(replacement, [1, 0]) : wT(`${prefix}.weight`)), bias);
+    const base = (replacement?: Tensor, x2?: Tensor) => add(matmul(x2 ?? input, replacement ? transpose(replacement, [1, 0]) : wT(`${prefix}.weight`)), bias);
     return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
   };
-  const heads = (t: Tensor) => transpose(reshape(t, ['B', Tdim, H, hd]), [0, 2, 1, 3]); // [B, H, T', hd]
-
+  let keyBias: Tensor | null = null;
   for (let layer = from; layer < to; layer++) {
     const p = `encoder.layer.${layer}`;
+    if (layer === promptAt) {
+      insertPrompt();
+      keyBias = null;
+    }
+    keyBias ??= unsqueeze(where(padding, -Infinity, constant(g, 0, dt)), [1, 2]); // [B, 1, 1, T']
+    const Tdim = x.shape[1];
+    const heads = (t: Tensor) => transpose(reshape(t, ['B', Tdim, H, hd]), [0, 2, 1, 3]); // [B, H, T', hd]
     if (hooks.layerInput) x = hooks.layerInput(layer, x);
     // self-attention
     const h = layerNorm(x, w(`${p}.attention.LayerNorm.weight`), w(`${p}.attention.LayerNorm.bias`), cfg.layerNormEps);
-    const [cos, sin] = rotary(layer);
+    const [cos, sin] = rotary(layer, Tdim);
     const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
     let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
     let v = heads(linear(layer, 'value', h));
@@ -214,10 +237,14 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
       const Pp = pre.key.shape[1];
             k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
       v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
-      bias = concat([ops.expand(constant(g, [0], 'float32', [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+      bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
     }
     const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
-    if (out.attentions || out.contacts) attnList.push(pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs);
+    if (out.attentions || out.contacts) {
+      let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
+      if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
+      attnList.push(a);
+    }
     const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
     let a = linear(layer, 'attn_out', ctx);
     if (hooks.attentionOutput) a = hooks.attentionOutput(layer, a, h);
@@ -227,9 +254,10 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     let y = linear(layer, 'ffn_out', gelu(linear(layer, 'ffn_in', f)));
     if (hooks.ffnOutput) y = hooks.ffnOutput(layer, y, f);
     x = add(x, y);
-    if (layer + 1 < L && wantRepr(layer + 1)) representations.set(layer + 1, dropPrompt(x, P));
+    if (layer + 1 < L && wantRepr(layer + 1)) representations.set(layer + 1, layer >= promptAt ? dropPrompt(x, P) : x);
   }
 
+  const blocksOut = dropPrompt(x, P);
   let final = x;
   if (to === L) {
     final = layerNorm(x, w('encoder.emb_layer_norm_after.weight'), w('encoder.emb_layer_norm_after.bias'), cfg.layerNormEps);
@@ -237,7 +265,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   final = dropPrompt(final, P);
   if (to === L && wantRepr(L)) representations.set(L, final);
 
-  const result: Esm2Graph = { tokens, hidden, padding: dropPrompt(padding, P), final, representations };
+  const result: Esm2Graph = { tokens, hidden, padding: realPadding, final, blocksOut, representations };
   if (out.logits) {
     if (to !== L) throw new Error('buildEsm2: logits need every block');
     const d = add(matmul(final, wT('lm_head.dense.weight')), w('lm_head.dense.bias'));
@@ -246,14 +274,20 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   }
   if ((out.attentions || out.contacts) && from === 0 && to === L) {
     // [B, L, H, T, T], zeroed where query or key is padding (as fair-esm returns them)
-    const stacked = concat(attnList.map((t) => unsqueeze(P ? slice(slice(t, [P], [END], [2]), [P], [END], [3]) : t, [1])), 1);
-    const nonPad = ops.cast(not(result.padding), 'float32');
+    const stacked = concat(attnList.map((t) => unsqueeze(t, [1])), 1);
+    const nonPad = ops.cast(not(result.padding), dt);
     const pairMask = mul(unsqueeze(nonPad, [2]), unsqueeze(nonPad, [1])); // [B, T, T]
     const attn = mul(stacked, unsqueeze(pairMask, [1, 2]));
     if (out.attentions) result.attentions = attn;
     if (out.contacts) result.contacts = contactHead(g, cfg, attn, tokens, w);
   }
   return result;
+}
+
+/** 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), for the float64 verification mode only. */
+function geluTanh(x: Tensor): Tensor {
+  const inner = mul(add(x, mul(mul(mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+  return mul(mul(x, 0.5), add(ops.tanh(inner), 1));
 }
 
 function dropPrompt(t: Tensor, P: number): Tensor {
@@ -264,7 +298,7 @@ function dropPrompt(t: Tensor, P: number): Tensor {
 function contactHead(g: Graph, cfg: Esm2Config, attn: Tensor, tokens: Tensor, w: (n: string) => Tensor): Tensor {
   const L = cfg.numLayers;
   const H = cfg.numHeads;
-  const notEos = ops.cast(not(equal(tokens, constant(g, EOS_ID, 'int64'))), 'float32');
+  const notEos = ops.cast(not(equal(tokens, constant(g, EOS_ID, 'int64'))), attn.dtype);
   const eosMask = mul(unsqueeze(notEos, [2]), unsqueeze(notEos, [1]));
   let a = mul(attn, unsqueeze(eosMask, [1, 2]));
   a = slice(a, [1, 1], [-1, -1], [3, 4]); // [B, L, H, T-2, T-2]

@@ -38,6 +38,11 @@ export function loadModel(dir: string): LoadedModel {
       }
       return { shape: ref.shape, data: readTensorF32(ref) };
     },
+    read(name: string): Float32Array {
+      const ref = weights.tensors.get(name);
+      if (!ref) throw new Error(`${weights.path}: no tensor '${name}'`);
+      return readTensorF32(ref);
+    },
   };
   return {
     dir,

@@ -98,6 +98,20 @@ export function shapeStr(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** The value of a dim given values for its symbols. */
+export function evalDim(d: Dim, env: Readonly<Record<string, number>>): number {
+  let v = 0;
+  for (const { coeff, symbols } of polyTerms(d)) {
+    let term = coeff;
+    for (const s of symbols) {
+      if (env[s] === undefined) throw new Error(`dimension '${d}': no value for symbol '${s}'`);
+      term *= env[s];
+    }
+    v += term;
+  }
+  return v;
+}
+
 /** The symbols a dim depends on (for lowering to runtime shape arithmetic). */
 export function polyTerms(d: Dim): { coeff: number; symbols: string[] }[] {
   return [...parse(d)].map(([k, coeff]) => ({ coeff, symbols: k ? k.split('*') : [] }));
