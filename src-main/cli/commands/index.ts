@@ -1,6 +1,8 @@
 // Every command of the `plmw` front, in the order `--help` lists them.
 import type { Command } from '../command.js';
+import { annotateCommand } from './annotate.js';
 import { inferCommand } from './infer.js';
+import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [inferCommand, versionCommand];
+export const commands: Command[] = [inferCommand, trainCommand, annotateCommand, versionCommand];

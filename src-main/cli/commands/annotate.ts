@@ -1,0 +1,209 @@
+// `plmw annotate`: per-residue scores into the B-factor column of a PDB or mmCIF file, and
+// optionally predicted helices/strands as HELIX/SHEET (struct_conf/struct_sheet_range).
+// Everything but the intended bytes stays as it was. Scores come from a CSV (position,score);
+// positions are chain residues in coordinate order, or positions in --sequence / --fasta when
+// one is given (mapped onto the chain by alignment, reported, and refused when it does not fit).
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { InputError } from '../../engine/data/errors.js';
+import { annotateParsed, formatMappingReport, formatSummary, parseStructure, resolveChain, SequenceMismatchError } from '../../engine/export/structure/index.js';
+import { cleanSequence } from '../../engine/export/structure/annotate.js';
+import { writeFileAtomic } from '../../engine/export/structure/text.js';
+import { UserError, type Command } from '../command.js';
+
+const usage = `usage: plmw annotate --structure IN --chain ID --scores CSV --out OUT [options]
+
+Write per-residue scores (0..1) into the B-factor column (100 * score, %6.2f) of chain ID of a
+PDB or mmCIF file, for every model and alternate location. Residues without a score get 0.00
+and are listed in the file (PDB: REMARK 950; mmCIF: _plmw_annotation). Nothing else changes.
+
+  --structure IN       PDB or mmCIF file (PDB entry, AlphaFold or ESMFold model)
+  --chain ID           chain to annotate (author chain id; in mmCIF a label_asym_id also works)
+  --scores CSV         CSV with a header naming the columns 'position' and 'score' (others ignored);
+                       position is 1-based over the chain's residues in the order they first
+                       appear in the coordinates of the first model
+  --score-column NAME  read scores from column NAME instead of 'score'
+  --sequence SEQ       positions are positions in SEQ instead; SEQ is aligned to the chain
+  --fasta FILE         ... or in a record of FILE (with --record ID, or a file of one record)
+  --record ID          the FASTA record (first word of its header line)
+  --ss3 STRING         predicted secondary structure, H/E/C per position: replaces the chain's
+                       HELIX/SHEET records (mmCIF: struct_conf / struct_sheet_range rows)
+  --score-name NAME    what the score is (written with the annotation; default: the column name)
+  --run-label TEXT     which run produced the scores (written with the annotation)
+  --model-label TEXT   which model produced the scores (written with the annotation)
+  --min-identity X     identity needed when aligning (default 0.5)
+  --out OUT            output file (written to OUT.tmp-<pid>, then renamed)`;
+
+export const annotateCommand: Command = {
+  name: 'annotate',
+  summary: 'write per-residue scores (and predicted secondary structure) into a PDB/mmCIF file',
+  usage,
+  async run(argv) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          structure: { type: 'string' },
+          chain: { type: 'string' },
+          scores: { type: 'string' },
+          'score-column': { type: 'string' },
+          sequence: { type: 'string' },
+          fasta: { type: 'string' },
+          record: { type: 'string' },
+          ss3: { type: 'string' },
+          'score-name': { type: 'string' },
+          'run-label': { type: 'string' },
+          'model-label': { type: 'string' },
+          'min-identity': { type: 'string' },
+          out: { type: 'string' },
+        },
+      }));
+    } catch (e) {
+      throw new UserError(`${(e as Error).message}\n\n${usage}`, 2);
+    }
+    for (const k of ['structure', 'chain', 'scores', 'out'] as const) if (!values[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
+    if (values.sequence !== undefined && values.fasta !== undefined) throw new UserError('give --sequence or --fasta, not both', 2);
+    if (values.record !== undefined && values.fasta === undefined) throw new UserError('--record needs --fasta', 2);
+    let minIdentity: number | undefined;
+    if (values['min-identity'] !== undefined) {
+      minIdentity = Number(values['min-identity']);
+      if (!(minIdentity >= 0 && minIdentity <= 1)) throw new UserError(`--min-identity '${values['min-identity']}' is not a number in [0,1]`, 2);
+    }
+    const structureFile = values.structure!, scoresFile = values.scores!, out = values.out!;
+    const scoreColumn = values['score-column'] ?? 'score';
+
+    try {
+      const s = parseStructure(await readBytes(structureFile), structureFile);
+      const { chain, residues } = resolveChain(s, values.chain!);
+      let sequence: string | undefined;
+      if (values.sequence !== undefined) sequence = checked('--sequence', () => cleanSequence(values.sequence!));
+      if (values.fasta !== undefined) sequence = await readFastaRecord(values.fasta, values.record);
+      const length = sequence?.length ?? residues.length;
+      const what = sequence === undefined ? `chain ${chain} has ${length} residues` : `the sequence has ${length} positions`;
+      const scores = parseScoresCsv(await readText(scoresFile), scoresFile, scoreColumn, length, what);
+      const prediction = { scores, ...(sequence !== undefined && { sequence }), ...(values.ss3 !== undefined && { ss3: values.ss3 }) };
+      const result = checked('--ss3', () =>
+        annotateParsed(s, {
+          chain,
+          prediction,
+          scoreName: values['score-name'] ?? scoreColumn,
+          ...(values['run-label'] !== undefined && { runLabel: values['run-label'] }),
+          ...(values['model-label'] !== undefined && { modelLabel: values['model-label'] }),
+          ...(minIdentity !== undefined && { minIdentity }),
+        }),
+      );
+      await writeFileAtomic(out, result.output).catch((e: NodeJS.ErrnoException) => {
+        throw new UserError(`${out}: cannot write (${e.code ?? e.message})`);
+      });
+      console.log(formatMappingReport(result.mapping));
+      console.log(formatSummary(result, out));
+      return 0;
+    } catch (e) {
+      if (e instanceof SequenceMismatchError) throw new UserError(`${structureFile}: ${e.message}`);
+      if (e instanceof InputError) throw new UserError(e.message);
+      throw e;
+    }
+  },
+};
+
+/** Run f, turning RangeErrors (bad values given on the command line) into UserErrors naming the option. */
+function checked<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof RangeError) throw new UserError(`${option}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function readBytes(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw new UserError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+}
+
+async function readText(file: string): Promise<string> {
+  return (await readBytes(file)).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** Split one CSV line, honouring "quoted, fields" with "" escapes. */
+export function splitCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '', quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') (cur += '"'), i++;
+      else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') out.push(cur), (cur = '');
+    else cur += c;
+  }
+  out.push(cur);
+  return out.map((f) => f.trim());
+}
+
+/**
+ * Scores per position (null where the CSV has none). Every problem names file:line: a missing
+ * column, a position that is not a whole number or is out of 1..length, a repeated position,
+ * a score that is not a number or outside [0,1].
+ */
+export function parseScoresCsv(text: string, file: string, column: string, length: number, what: string): (number | null)[] {
+  const lines = text.split(/\r\n|\n|\r/);
+  const headerIdx = lines.findIndex((l) => l.trim() !== '');
+  if (headerIdx < 0) throw new UserError(`${file}: empty file (expected a header with columns position,${column})`);
+  const header = splitCsvLine(lines[headerIdx]!).map((h) => h.toLowerCase());
+  const pc = header.indexOf('position'), sc = header.indexOf(column.toLowerCase());
+  if (pc < 0 || sc < 0) throw new UserError(`${file}:${headerIdx + 1}: header must name the columns 'position' and '${column}' (found: ${header.join(', ')})`);
+  const scores: (number | null)[] = new Array(length).fill(null);
+  const seenAt = new Map<number, number>();
+  for (let i = headerIdx + 1; i < lines.length; i++) {
+    if (lines[i]!.trim() === '') continue;
+    const at = `${file}:${i + 1}`;
+    const f = splitCsvLine(lines[i]!);
+    if (f.length !== header.length) throw new UserError(`${at}: ${f.length} fields, the header has ${header.length}`);
+    const p = f[pc]!, v = f[sc]!;
+    if (!/^\d+$/.test(p)) throw new UserError(`${at}: position '${p}' is not a whole number`);
+    const pos = Number(p);
+    if (pos < 1 || pos > length) throw new UserError(`${at}: position ${pos} is out of range 1..${length} (${what})`);
+    if (seenAt.has(pos)) throw new UserError(`${at}: position ${pos} repeats line ${seenAt.get(pos)}`);
+    seenAt.set(pos, i + 1);
+    const x = v === '' ? Number.NaN : Number(v);
+    if (!Number.isFinite(x)) throw new UserError(`${at}: ${column} '${v}' is not a number`);
+    if (x < 0 || x > 1) throw new UserError(`${at}: ${column} ${v} is outside [0,1]`);
+    scores[pos - 1] = x;
+  }
+  if (seenAt.size === 0) throw new UserError(`${file}: no score lines after the header`);
+  return scores;
+}
+
+/** The sequence of one FASTA record (by the first word of its header; the only record if no id is given). */
+async function readFastaRecord(file: string, id: string | undefined): Promise<string> {
+  const text = await readText(file);
+  const records: { id: string; line: number; seq: string[] }[] = [];
+  text.split(/\r\n|\n|\r/).forEach((l, i) => {
+    if (l.startsWith('>')) records.push({ id: l.slice(1).trim().split(/\s+/)[0] ?? '', line: i + 1, seq: [] });
+    else if (l.trim() && !l.startsWith(';')) {
+      if (!records.length) throw new UserError(`${file}:${i + 1}: sequence before the first '>' header`);
+      records[records.length - 1]!.seq.push(l.trim());
+    }
+  });
+  if (!records.length) throw new UserError(`${file}: no FASTA records`);
+  let rec = records[0]!;
+  if (id !== undefined) {
+    const found = records.find((r) => r.id === id);
+    if (!found) throw new UserError(`${file}: no record '${id}' (records: ${records.slice(0, 10).map((r) => r.id).join(', ')}${records.length > 10 ? ', ...' : ''})`);
+    rec = found;
+  } else if (records.length > 1) throw new UserError(`${file} has ${records.length} records; choose one with --record ID`, 2);
+  try {
+    return cleanSequence(rec.seq.join(''));
+  } catch (e) {
+    throw new UserError(`${file}:${rec.line} (record '${rec.id}'): ${(e as Error).message}`);
+  }
+}
