@@ -1,0 +1,78 @@
+// Outputs of the frozen blocks, computed once per sequence and reused every epoch. Held in
+// memory up to a byte limit, then spilled to a cache file in the run directory (read back by
+// offset); either way the trainer sees the same Float32Array [length + 2, d] per sequence.
+
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import * as ort from 'onnxruntime-node';
+import type { Session } from '../runtime/index.js';
+import type { EsmTokenizer } from '../esm2/tokenizer.js';
+
+export class FeatureCache {
+  private readonly memory = new Map<number, Float32Array>();
+  private readonly onDisk = new Map<number, { offset: number; length: number }>();
+  private bytesInMemory = 0;
+  private fd: number | null = null;
+  private fileEnd = 0;
+
+  constructor(
+    readonly d: number,
+    readonly limitBytes: number,
+    readonly spillFile: string,
+  ) {}
+
+  get size(): number {
+    return this.memory.size + this.onDisk.size;
+  }
+
+  put(i: number, h: Float32Array): void {
+    if (this.bytesInMemory + h.byteLength <= this.limitBytes) {
+      this.memory.set(i, h);
+      this.bytesInMemory += h.byteLength;
+      return;
+    }
+    this.fd ??= openSync(this.spillFile, 'w+');
+    writeSync(this.fd, new Uint8Array(h.buffer, h.byteOffset, h.byteLength), 0, h.byteLength, this.fileEnd);
+    this.onDisk.set(i, { offset: this.fileEnd, length: h.length });
+    this.fileEnd += h.byteLength;
+  }
+
+  get(i: number): Float32Array {
+    const m = this.memory.get(i);
+    if (m) return m;
+    const at = this.onDisk.get(i);
+    if (!at || this.fd === null) throw new Error(`no cached features for sequence #${i}`);
+    const out = new Float32Array(at.length);
+    readSync(this.fd, new Uint8Array(out.buffer), 0, out.byteLength, at.offset);
+    return out;
+  }
+
+  close(): void {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      rmSync(this.spillFile, { force: true });
+      this.fd = null;
+    }
+  }
+
+  /** Runs the feature session over sequences (sorted by length, batched under a token budget). */
+  static async compute(session: Session, tokenizer: EsmTokenizer, seqs: readonly string[], d: number, o: { limitBytes: number; spillFile: string; tokenBudget?: number; onProgress?: (done: number) => void }): Promise<FeatureCache> {
+    const cache = new FeatureCache(d, o.limitBytes, o.spillFile);
+    const order = seqs.map((_, i) => i).sort((a, b) => seqs[b].length - seqs[a].length || a - b);
+    const budget = o.tokenBudget ?? 8192;
+    for (let k = 0; k < order.length; ) {
+      const T = seqs[order[k]].length + 2;
+      const n = Math.max(1, Math.min(64, Math.floor(budget / T)));
+      const idx = order.slice(k, k + n);
+      const enc = tokenizer.encodeBatch(idx.map((i) => seqs[i]), 'int64');
+      const out = await session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, enc.maxLen]) });
+      const h = out.hidden.data as Float32Array;
+      idx.forEach((i, b) => {
+        const len = enc.lengths[b];
+        cache.put(i, h.slice(b * enc.maxLen * d, (b * enc.maxLen + len) * d));
+      });
+      k += idx.length;
+      o.onProgress?.(k);
+    }
+    return cache;
+  }
+}

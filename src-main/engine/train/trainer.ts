@@ -1,0 +1,333 @@
+// The trainer: seeded, resumable, honest about cost. One optimizer step = forward and backward
+// over `accumulate` micro-batches (training graph), then one optimizer-step graph run. Frozen
+// blocks below the method's lowest block run once per sequence when reuse is on. Checkpoints
+// (trainable tensors, moments, loop position) are written atomically at every epoch end and,
+// optionally, every N steps; a killed run resumes from the last one and, because every random
+// draw is derived from (seed, purpose, position), ends exactly as an uninterrupted run would.
+
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { loadModel } from '../esm2/model.js';
+import { esm2ParameterCount } from '../esm2/weights.js';
+import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
+import { createMethod } from '../peft/index.js';
+import { type PeftMethod, type TrainableSpec, parameterCount } from '../peft/method.js';
+import { type ProviderName, createSession } from '../runtime/index.js';
+import { type LoopState, type TensorMap, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { FeatureCache } from './features.js';
+import type { Head } from './head.js';
+import { normal, shuffled, stream } from './rng.js';
+import { RunDir, type RunRecord, hardware } from './run-dir.js';
+import { type ScheduleKind, learningRate } from './schedule.js';
+import { buildFeatureGraph, buildTaskGraph } from './task-graph.js';
+import type { TaskSpec } from './task.js';
+
+const require = createRequire(import.meta.url);
+
+export interface TrainerConfig {
+  model: string;
+  task: string;
+  method: string;
+  methodOptions: Record<string, unknown>;
+  epochs: number;
+  batchSize: number;
+  accumulate: number;
+  optimizer: 'adamw' | 'adamax';
+  lr: number;
+  weightDecay: number;
+  maxGradNorm: number;
+  warmupSteps: number;
+  schedule: ScheduleKind;
+  /** epochs without validation improvement before stopping; 0 = never stop early */
+  patience: number;
+  seed: number;
+  /** reuse outputs of frozen blocks across epochs */
+  reuse: boolean;
+  featureCacheBytes: number;
+  /** optimizer steps between extra checkpoints inside an epoch; 0 = epoch ends only */
+  checkpointEvery: number;
+  /** optimizer steps between train-loss lines; 0 = epoch ends only */
+  logEvery: number;
+  threads?: number;
+  providers?: ProviderName[];
+  name?: string;
+}
+
+export const TRAINER_DEFAULTS: Omit<TrainerConfig, 'model' | 'task' | 'method' | 'methodOptions'> = {
+  epochs: 3, batchSize: 16, accumulate: 1, optimizer: 'adamw', lr: 1e-3, weightDecay: 0.01, maxGradNorm: 1.0,
+  warmupSteps: 0, schedule: 'linear', patience: 5, seed: 1, reuse: true, featureCacheBytes: 2 ** 31, checkpointEvery: 0, logEvery: 0,
+};
+
+export interface LabelledSequence {
+  id: string;
+  sequence: string;
+  labels: Int32Array;
+}
+
+export interface TrainProgress {
+  phase: 'features' | 'train' | 'validate';
+  epoch: number;
+  step: number;
+  done: number;
+  total: number;
+  sequencesPerSecond: number;
+  loss?: number;
+  metric?: number;
+}
+
+export interface TrainHooks {
+  signal?: AbortSignal;
+  onProgress?: (p: TrainProgress) => void;
+  /** after each metrics line is written */
+  onMetrics?: (row: Record<string, unknown>) => void;
+}
+
+type Values = Map<string, ort.Tensor>;
+
+function initialValues(specs: readonly TrainableSpec[], seed: number, model: ReturnType<typeof loadModel>): Values {
+  const out: Values = new Map();
+  for (const p of specs) {
+    const n = p.shape.reduce((a, b) => a * b, 1);
+    const r = stream(seed, 'init', p.name);
+    let data: Float32Array;
+    switch (p.init.kind) {
+      case 'zeros': data = new Float32Array(n); break;
+      case 'ones': data = new Float32Array(n).fill(1); break;
+      case 'normal': { const z = normal(r); const std = p.init.std; data = Float32Array.from({ length: n }, () => std * z()); break; }
+      case 'uniform': { const b = p.init.bound; data = Float32Array.from({ length: n }, () => (2 * r() - 1) * b); break; }
+      case 'computed': data = Float32Array.from(p.init.compute(model.source, r)); break;
+    }
+    if (data.length !== n) throw new Error(`initial value of '${p.name}' has ${data.length} elements, shape needs ${n}`);
+    out.set(p.name, new ort.Tensor('float32', data, p.shape));
+  }
+  return out;
+}
+
+const toMap = (v: Values): TensorMap => new Map([...v].map(([k, t]) => [k, { shape: [...t.dims], data: t.data as Float32Array }]));
+const fromMap = (m: TensorMap): Values => new Map([...m].map(([k, t]) => [k, new ort.Tensor('float32', t.data, t.shape)]));
+
+export interface PreparedRun {
+  method: PeftMethod;
+  head: Head;
+  params: TrainableSpec[];
+}
+
+/** Builds the method and head and counts parameters, without running anything (for estimates). */
+export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<typeof loadModel>): PreparedRun {
+  const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
+  const head = task.head(model.config);
+  return { method, head, params: [...method.params, ...head.params] };
+}
+
+export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
+  if (data.train.length === 0) throw new Error('no training sequences');
+  const run = new RunDir(runPath);
+  const model = loadModel(cfg.model);
+  const { method, head, params } = prepare(cfg, task, model);
+  const from = cfg.reuse ? method.lowestBlock : 0;
+  const runtime = { providers: cfg.providers, threads: cfg.threads, externalData: model.externalData };
+
+  // Resume or start.
+  const previous = run.readRecord();
+  const configJson = JSON.stringify(cfg);
+  if (previous && previous.status === 'completed') throw new Error(`${runPath}: run already completed; choose another directory`);
+  if (previous && JSON.stringify(previous.config) !== configJson) throw new Error(`${runPath}: holds a run with a different configuration; choose another directory`);
+  const ckptFile = run.checkpoint('last.safetensors');
+  let values = initialValues(params, cfg.seed, model);
+  let m: Values = new Map([...values].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
+  let v: Values = new Map([...m].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
+  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, metricsLines: 0, elapsedSeconds: 0, best: null, epochsWithoutImprovement: 0, stopped: false };
+  if (previous) {
+    try {
+      const c = loadCheckpoint(ckptFile);
+      [values, m, v, state] = [fromMap(c.params), fromMap(c.m), fromMap(c.v), c.state];
+    } catch {
+      /* killed before the first checkpoint: start over in the same directory */
+    }
+  }
+  run.truncateMetrics(state.metricsLines);
+
+  const trainGraph = buildTaskGraph(model, method, head, { training: true, fromBlock: from });
+  const taskMasks = trainGraph.masks;
+  const trainSession = await createSession(trainGraph.model, runtime);
+  const evalSession = await createSession(buildTaskGraph(model, method, head, { training: false, fromBlock: from }).model, runtime);
+  const opt: OptimizerConfig = { kind: cfg.optimizer, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: cfg.weightDecay, maxGradNorm: cfg.maxGradNorm || undefined };
+  const optGraph = buildOptimizerGraph(opt, params.map((p) => ({ name: p.name, shape: p.shape, weightDecay: p.decay === false ? 0 : undefined })));
+  const optSession = await createSession(serialize(optGraph.graph, { outputs: optGraph.outputs }).model, { providers: cfg.providers, threads: cfg.threads });
+
+  const record: RunRecord = {
+    format: 1, id: previous?.id ?? path.basename(path.resolve(runPath)), name: previous?.name ?? cfg.name ?? path.basename(path.resolve(runPath)),
+    createdAt: previous?.createdAt ?? new Date().toISOString(), updatedAt: new Date().toISOString(), status: 'running', pid: process.pid, hostname: os.hostname(),
+    task: cfg.task, method: { name: method.name, ...method.options }, head: { name: head.name, ...head.options },
+    model: { dir: path.resolve(cfg.model), sha256: model.sha256, name: model.config.name, config: { ...model.config } },
+    params: { trainable: parameterCount(params), total: esm2ParameterCount(model.config) + parameterCount(head.params) + (method.name === 'full' ? 0 : parameterCount(method.params)) },
+    config: JSON.parse(configJson), seed: cfg.seed,
+    versions: { 'plm-workbench': require('../../../package.json').version, 'onnxruntime-node': require('onnxruntime-node/package.json').version, node: process.version },
+    provider: trainSession.report.provider, hardware: hardware(), wallSeconds: state.elapsedSeconds, peakRssBytes: previous?.peakRssBytes ?? 0,
+  };
+  run.writeRecord(record);
+
+  const t0 = performance.now() - state.elapsedSeconds * 1000;
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const sampleRss = () => (record.peakRssBytes = Math.max(record.peakRssBytes, process.memoryUsage().rss));
+  const D = model.config.hiddenSize;
+
+  // Frozen blocks run once.
+  let trainCache: FeatureCache | null = null;
+  let valCache: FeatureCache | null = null;
+  if (from > 0) {
+    const fs = await createSession(buildFeatureGraph(model, from), runtime);
+    const progress = (done: number) => hooks.onProgress?.({ phase: 'features', epoch: state.epoch, step: state.step, done, total: data.train.length + data.val.length, sequencesPerSecond: 0 });
+    trainCache = await FeatureCache.compute(fs, model.tokenizer, data.train.map((s) => s.sequence), D, { limitBytes: cfg.featureCacheBytes, spillFile: path.join(runPath, 'features-train.cache'), onProgress: progress });
+    valCache = await FeatureCache.compute(fs, model.tokenizer, data.val.map((s) => s.sequence), D, { limitBytes: cfg.featureCacheBytes, spillFile: path.join(runPath, 'features-val.cache') });
+    await fs.release();
+    sampleRss();
+  }
+
+  const feedsFor = (seqs: LabelledSequence[], idx: number[], cache: FeatureCache | null, maskSeed: (string | number)[] | null) => {
+    const batch = idx.map((i) => seqs[i]);
+    const enc = model.tokenizer.encodeBatch(batch.map((s) => s.sequence), 'int64');
+    const [B, T] = [enc.batch, enc.maxLen];
+    const feeds: Record<string, ort.Tensor> = { tokens: new ort.Tensor('int64', enc.ids, [B, T]), ...head.labelFeeds({ labels: batch.map((s) => s.labels) }, T, 'float32') };
+    if (cache) {
+      const h = new Float32Array(B * T * D);
+      idx.forEach((i, b) => h.set(cache.get(i), b * T * D));
+      feeds.hidden = new ort.Tensor('float32', h, [B, T, D]);
+    }
+    if (maskSeed)
+      for (const mk of taskMasks) {
+        const shape = mk.shape.map((d) => evalDim(d, { B, T }));
+        const r = stream(cfg.seed, 'mask', ...maskSeed, mk.name);
+        const n = shape.reduce((a, b) => a * b, 1);
+        feeds[`mask.${mk.name}`] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (r() < mk.p ? 0 : 1)), shape);
+      }
+    return feeds;
+  };
+  const paramFeeds = () => Object.fromEntries([...values].map(([k, t]) => [`param.${k}`, t]));
+
+  const evaluate = async () => {
+    const probs: Float32Array[] = new Array(data.val.length);
+    let lossSum = 0;
+    let weight = 0;
+    const order = data.val.map((_, i) => i).sort((a, b) => data.val[b].sequence.length - data.val[a].sequence.length || a - b);
+    for (let k = 0; k < order.length; k += cfg.batchSize) {
+      const idx = order.slice(k, k + cfg.batchSize);
+      const out = await evalSession.run({ ...feedsFor(data.val, idx, valCache, null), ...paramFeeds() });
+      const labelled = idx.reduce((a, i) => a + data.val[i].labels.filter((x) => x >= 0).length, 0);
+      lossSum += Number(out.loss.data[0]) * labelled;
+      weight += labelled;
+      const [, T, C] = out.probs.dims as number[];
+      idx.forEach((i, b) => (probs[i] = (out.probs.data as Float32Array).slice(b * T * C, (b * T + data.val[i].sequence.length + 2) * C)));
+      hooks.onProgress?.({ phase: 'validate', epoch: state.epoch, step: state.step, done: Math.min(k + cfg.batchSize, order.length), total: order.length, sequencesPerSecond: 0 });
+    }
+    return { loss: weight ? lossSum / weight : 0, metrics: task.metrics(data.val, probs, head.numClasses) };
+  };
+
+  const write = (row: Record<string, unknown>) => {
+    run.appendMetrics(row);
+    state.metricsLines++;
+    hooks.onMetrics?.(row);
+  };
+  const stepsPerEpoch = Math.ceil(Math.ceil(data.train.length / cfg.batchSize) / cfg.accumulate);
+  const schedule = { kind: cfg.schedule, lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: stepsPerEpoch * cfg.epochs };
+
+  try {
+    while (state.epoch < cfg.epochs && !state.stopped) {
+      const order = shuffled(data.train.length, stream(cfg.seed, 'epoch', state.epoch));
+      const micro: number[][] = [];
+      for (let k = 0; k < order.length; k += cfg.batchSize) micro.push(order.slice(k, k + cfg.batchSize));
+      const epochStart = performance.now();
+      let seen = 0;
+      let lossSum = 0;
+      let lossCount = 0;
+      let logSum = 0;
+      let logCount = 0;
+      for (let b = state.batchInEpoch * cfg.accumulate; b < micro.length; b += cfg.accumulate) {
+        if (hooks.signal?.aborted) throw new DOMException('training cancelled', 'AbortError');
+        const group = micro.slice(b, b + cfg.accumulate);
+        const acc = new Map<string, Float32Array>();
+        let stepLoss = 0;
+        for (let u = 0; u < group.length; u++) {
+          const out = await trainSession.run({ ...feedsFor(data.train, group[u], trainCache, [state.step, u]), ...paramFeeds() });
+          stepLoss += Number(out.loss.data[0]) / group.length;
+          for (const p of params) {
+            const gr = out[`grad.${p.name}`].data as Float32Array;
+            const a = acc.get(p.name);
+            if (!a) acc.set(p.name, Float32Array.from(gr, (x) => x / group.length));
+            else for (let j = 0; j < a.length; j++) a[j] += gr[j] / group.length;
+          }
+          seen += group[u].length;
+        }
+        state.step++;
+        const feeds: Record<string, ort.Tensor> = {
+          lr: new ort.Tensor('float32', Float32Array.of(learningRate(schedule, state.step)), []),
+          step: new ort.Tensor('float32', Float32Array.of(state.step), []),
+        };
+        for (const p of params) {
+          feeds[`param.${p.name}`] = values.get(p.name)!;
+          feeds[`grad.${p.name}`] = new ort.Tensor('float32', acc.get(p.name)!, p.shape);
+          feeds[`m.${p.name}`] = m.get(p.name)!;
+          feeds[`v.${p.name}`] = v.get(p.name)!;
+        }
+        const upd = await optSession.run(feeds);
+        for (const p of params) {
+          values.set(p.name, upd[`param.${p.name}.new`]);
+          m.set(p.name, upd[`m.${p.name}.new`]);
+          v.set(p.name, upd[`v.${p.name}.new`]);
+        }
+        state.batchInEpoch++;
+        lossSum += stepLoss;
+        lossCount++;
+        logSum += stepLoss;
+        logCount++;
+        sampleRss();
+        const rate = seen / ((performance.now() - epochStart) / 1000);
+        hooks.onProgress?.({ phase: 'train', epoch: state.epoch, step: state.step, done: Math.min(b + cfg.accumulate, micro.length), total: micro.length, sequencesPerSecond: rate, loss: stepLoss });
+        if (cfg.logEvery && state.step % cfg.logEvery === 0) {
+          write({ step: state.step, epoch: state.epoch, split: 'train', loss: logSum / logCount, lr: learningRate(schedule, state.step), elapsed_s: elapsed(), sequences_per_s: rate });
+          [logSum, logCount] = [0, 0];
+        }
+        if (cfg.checkpointEvery && state.step % cfg.checkpointEvery === 0 && state.batchInEpoch * cfg.accumulate < micro.length) {
+          state.elapsedSeconds = elapsed();
+          await saveCheckpoint(ckptFile, toMap(values), { m: toMap(m), v: toMap(v) }, state);
+        }
+      }
+      const trainRate = seen / ((performance.now() - epochStart) / 1000);
+      if (lossCount) write({ step: state.step, epoch: state.epoch, split: 'train', loss: lossSum / lossCount, elapsed_s: elapsed(), sequences_per_s: trainRate });
+      const val = await evaluate();
+      const metric = val.metrics[task.selectMetric];
+      write({ step: state.step, epoch: state.epoch, split: 'val', loss: val.loss, ...val.metrics, elapsed_s: elapsed(), sequences_per_s: trainRate });
+      if (state.best === null || metric > state.best.value) {
+        state.best = { value: metric, epoch: state.epoch };
+        state.epochsWithoutImprovement = 0;
+        await saveCheckpoint(run.checkpoint('best.safetensors'), toMap(values), null, state);
+      } else if (cfg.patience > 0 && ++state.epochsWithoutImprovement >= cfg.patience) {
+        state.stopped = true;
+      }
+      state.epoch++;
+      state.batchInEpoch = 0;
+      state.elapsedSeconds = elapsed();
+      await saveCheckpoint(ckptFile, toMap(values), { m: toMap(m), v: toMap(v) }, state);
+      Object.assign(record, {
+        updatedAt: new Date().toISOString(), wallSeconds: elapsed(),
+        best: { metric: task.selectMetric, value: state.best.value, epoch: state.best.epoch },
+        final: { loss: val.loss, ...val.metrics },
+      });
+      run.writeRecord(record);
+    }
+    Object.assign(record, { status: 'completed', updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
+    run.writeRecord(record);
+    return record;
+  } catch (e) {
+    const cancelled = e instanceof DOMException && e.name === 'AbortError';
+    Object.assign(record, { status: cancelled ? 'cancelled' : 'failed', error: cancelled ? undefined : String((e as Error).message ?? e), updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
+    run.writeRecord(record);
+    throw e;
+  } finally {
+    trainCache?.close();
+    valCache?.close();
+    await Promise.all([trainSession.release(), evalSession.release(), optSession.release()]);
+  }
+}
