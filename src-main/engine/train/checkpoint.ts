@@ -15,6 +15,9 @@ export interface LoopState {
   best: { value: number; epoch: number } | null;
   epochsWithoutImprovement: number;
   stopped: boolean;
+  /** running sums of step losses for the epoch's mean and for the next train line */
+  epochLoss: { sum: number; count: number };
+  logLoss: { sum: number; count: number };
 }
 
 export type TensorMap = Map<string, { shape: number[]; data: Float32Array }>;

@@ -138,7 +138,10 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   let values = initialValues(params, cfg.seed, model);
   let m: Values = new Map([...values].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
   let v: Values = new Map([...m].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
-  let state: LoopState = { step: 0, epoch: 0, batchInEpoch: 0, metricsLines: 0, elapsedSeconds: 0, best: null, epochsWithoutImprovement: 0, stopped: false };
+  let state: LoopState = {
+    step: 0, epoch: 0, batchInEpoch: 0, metricsLines: 0, elapsedSeconds: 0, best: null, epochsWithoutImprovement: 0, stopped: false,
+    epochLoss: { sum: 0, count: 0 }, logLoss: { sum: 0, count: 0 },
+  };
   if (previous) {
     try {
       const c = loadCheckpoint(ckptFile);
@@ -240,10 +243,6 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
       for (let k = 0; k < order.length; k += cfg.batchSize) micro.push(order.slice(k, k + cfg.batchSize));
       const epochStart = performance.now();
       let seen = 0;
-      let lossSum = 0;
-      let lossCount = 0;
-      let logSum = 0;
-      let logCount = 0;
       for (let b = state.batchInEpoch * cfg.accumulate; b < micro.length; b += cfg.accumulate) {
         if (hooks.signal?.aborted) throw new DOMException('training cancelled', 'AbortError');
         const group = micro.slice(b, b + cfg.accumulate);
@@ -278,16 +277,16 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
           v.set(p.name, upd[`v.${p.name}.new`]);
         }
         state.batchInEpoch++;
-        lossSum += stepLoss;
-        lossCount++;
-        logSum += stepLoss;
-        logCount++;
+        state.epochLoss.sum += stepLoss;
+        state.epochLoss.count++;
+        state.logLoss.sum += stepLoss;
+        state.logLoss.count++;
         sampleRss();
         const rate = seen / ((performance.now() - epochStart) / 1000);
         hooks.onProgress?.({ phase: 'train', epoch: state.epoch, step: state.step, done: Math.min(b + cfg.accumulate, micro.length), total: micro.length, sequencesPerSecond: rate, loss: stepLoss });
         if (cfg.logEvery && state.step % cfg.logEvery === 0) {
-          write({ step: state.step, epoch: state.epoch, split: 'train', loss: logSum / logCount, lr: learningRate(schedule, state.step), elapsed_s: elapsed(), sequences_per_s: rate });
-          [logSum, logCount] = [0, 0];
+          write({ step: state.step, epoch: state.epoch, split: 'train', loss: state.logLoss.sum / state.logLoss.count, lr: learningRate(schedule, state.step), elapsed_s: elapsed(), sequences_per_s: rate });
+          state.logLoss = { sum: 0, count: 0 };
         }
         if (cfg.checkpointEvery && state.step % cfg.checkpointEvery === 0 && state.batchInEpoch * cfg.accumulate < micro.length) {
           state.elapsedSeconds = elapsed();
@@ -295,7 +294,8 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
         }
       }
       const trainRate = seen / ((performance.now() - epochStart) / 1000);
-      if (lossCount) write({ step: state.step, epoch: state.epoch, split: 'train', loss: lossSum / lossCount, elapsed_s: elapsed(), sequences_per_s: trainRate });
+      if (state.epochLoss.count) write({ step: state.step, epoch: state.epoch, split: 'train', loss: state.epochLoss.sum / state.epochLoss.count, elapsed_s: elapsed(), sequences_per_s: trainRate });
+      state.epochLoss = { sum: 0, count: 0 };
       const val = await evaluate();
       const metric = val.metrics[task.selectMetric];
       write({ step: state.step, epoch: state.epoch, split: 'val', loss: val.loss, ...val.metrics, elapsed_s: elapsed(), sequences_per_s: trainRate });
