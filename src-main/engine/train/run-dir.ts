@@ -31,6 +31,8 @@ export interface RunRecord {
   peakRssBytes: number;
   best?: { metric: string; value: number; epoch: number };
   final?: Record<string, number>;
+  /** the Hugging Face PEFT export in `adapter/`, or why there is none */
+  adapter?: { exported: true; dir: string } | { exported: false; reason: string };
   error?: string;
 }
 

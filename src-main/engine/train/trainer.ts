@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import type { Esm2Config } from '../esm2/config.js';
 import { loadModel } from '../esm2/model.js';
+import { PEFT_EXPORTABLE, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
 import { createMethod } from '../peft/index.js';
@@ -119,6 +121,18 @@ export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<ty
   const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   const head = task.head(model.config);
   return { method, head, params: [...method.params, ...head.params] };
+}
+
+/** The best checkpoint in the Hugging Face PEFT layout, for the methods PEFT has. */
+async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config): Promise<RunRecord['adapter']> {
+  if (!(PEFT_EXPORTABLE as readonly string[]).includes(record.method.name)) return { exported: false, reason: `Hugging Face PEFT has no ${record.method.name} layout` };
+  try {
+    const { params } = loadCheckpoint(run.checkpoint('best.safetensors'));
+    await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, config, baseModel: record.model.name ?? record.model.dir, params });
+    return { exported: true, dir: 'adapter' };
+  } catch (e) {
+    return { exported: false, reason: (e as Error).message };
+  }
 }
 
 export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
@@ -317,6 +331,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
       });
       run.writeRecord(record);
     }
+    record.adapter = await exportAdapter(run, record, model.config);
     Object.assign(record, { status: 'completed', updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
     run.writeRecord(record);
     return record;
