@@ -1,8 +1,9 @@
 // Every command of the `plmw` front, in the order `--help` lists them.
 import type { Command } from '../command.js';
 import { annotateCommand } from './annotate.js';
+import { benchCommand } from './bench.js';
 import { inferCommand } from './infer.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [inferCommand, trainCommand, annotateCommand, versionCommand];
+export const commands: Command[] = [inferCommand, trainCommand, annotateCommand, benchCommand, versionCommand];

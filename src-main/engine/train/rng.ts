@@ -15,6 +15,24 @@ function derive(seed: number, parts: readonly (string | number)[]): number {
   return h >>> 0;
 }
 
+/**
+ * A {0,1} dropout mask of n elements (1 = keep with probability 1 - p), drawn from the stream
+ * for these key parts. The generator is inlined: masks are millions of draws per step.
+ */
+export function bernoulliMask(n: number, p: number, seed: number, ...parts: (string | number)[]): Float32Array {
+  const out = new Float32Array(n);
+  const threshold = Math.floor(p * 4294967296);
+  let s = derive(seed, parts);
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : 1;
+  }
+  return out;
+}
+
 /** mulberry32: small, fast, good enough for shuffles, masks and initialisation. */
 export function stream(seed: number, ...parts: (string | number)[]): () => number {
   let s = derive(seed, parts);

@@ -20,7 +20,7 @@ import { type ProviderName, createSession } from '../runtime/index.js';
 import { type LoopState, type TensorMap, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { FeatureCache } from './features.js';
 import type { Head } from './head.js';
-import { normal, shuffled, stream } from './rng.js';
+import { bernoulliMask, normal, shuffled, stream } from './rng.js';
 import { RunDir, type RunRecord, hardware } from './run-dir.js';
 import { type ScheduleKind, learningRate } from './schedule.js';
 import { buildFeatureGraph, buildTaskGraph } from './task-graph.js';
@@ -216,9 +216,8 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
     if (maskSeed)
       for (const mk of taskMasks) {
         const shape = mk.shape.map((d) => evalDim(d, { B, T }));
-        const r = stream(cfg.seed, 'mask', ...maskSeed, mk.name);
         const n = shape.reduce((a, b) => a * b, 1);
-        feeds[`mask.${mk.name}`] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (r() < mk.p ? 0 : 1)), shape);
+        feeds[`mask.${mk.name}`] = new ort.Tensor('float32', bernoulliMask(n, mk.p, cfg.seed, 'mask', ...maskSeed, mk.name), shape);
       }
     return feeds;
   };
