@@ -3,7 +3,8 @@ import type { Command } from '../command.js';
 import { annotateCommand } from './annotate.js';
 import { benchCommand } from './bench.js';
 import { inferCommand } from './infer.js';
+import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [inferCommand, trainCommand, annotateCommand, benchCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, inferCommand, trainCommand, annotateCommand, benchCommand, versionCommand];
