@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer } from 'node:net';
 import { expect, it } from 'vitest';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
@@ -9,7 +10,16 @@ import { REPO, fixtureModel } from '../helpers/paths.js';
 const plmw = (home: string, ...args: string[]) =>
   spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, PLMW_HOME: home } });
 
-it('imports a model folder, lists it, runs it by name, and reports an unreachable Hub clearly', () => {
+/** A local port nothing listens on (opened, then closed). */
+async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+it('imports a model folder, lists it, runs it by name, and reports an unreachable Hub clearly', async () => {
   const home = mkdtempSync(path.join(tmpdir(), 'plmw-home-'));
   expect(plmw(home, 'models', 'import', fixtureModel('tiny'), '--name', 'tiny').status).toBe(0);
   const list = plmw(home, 'models', 'list');
@@ -21,7 +31,7 @@ it('imports a model folder, lists it, runs it by name, and reports an unreachabl
   const r = plmw(home, 'infer', '--model', 'tiny', '--fasta', fasta, '--out', out, '--emit', 'logits');
   expect(r.status, r.stderr).toBe(0);
   expect(readSafetensors(out).tensors.get('x/logits')?.shape).toEqual([10, 33]);
-  const d = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'models', 'download', 'esm2_t6_8M_UR50D', '--endpoint', 'http://127.0.0.1:9'], {
+  const d = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'models', 'download', 'esm2_t6_8M_UR50D', '--endpoint', `http://127.0.0.1:${await closedPort()}`], {
     cwd: REPO, encoding: 'utf8', env: { ...process.env, PLMW_HOME: home },
   });
   expect(d.status).toBe(1);
