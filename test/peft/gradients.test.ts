@@ -123,7 +123,7 @@ describe('every method against central finite differences (float64)', () => {
         tg.masks.map((m) => {
           const shape = m.shape.map((d) => evalDim(d, { B: 2, T }));
           const n = shape.reduce((a, b) => a * b, 1);
-          return [`mask.${m.name}`, new ort.Tensor('float64', Float64Array.from({ length: n }, () => (r() < m.p ? 0 : 1)), shape)];
+          return [`mask.${m.name}`, new ort.Tensor('float64', Float64Array.from({ length: n }, () => (r() < m.p ? 0 : 1 / (1 - m.p))), shape)];
         }),
       );
       const run = async (vals: Map<string, Float64Array>) =>

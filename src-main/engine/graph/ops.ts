@@ -161,11 +161,15 @@ export function gelu(x: Tensor): Tensor {
   return mul(mul(x, 0.5), add(erf(mul(x, Math.SQRT1_2)), 1));
 }
 
-/** Inverted dropout with an explicit {0,1} mask input, so a training step is reproducible. */
+/**
+ * Inverted dropout with an explicit mask input, so a training step is reproducible. The mask
+ * holds 0 (dropped) or 1 / (1 - p) (kept): the rescaling is folded into its values, which
+ * saves a full-size multiplication forward and backward.
+ */
 export function dropout(x: Tensor, mask: Tensor, p: number): Tensor {
   if (p <= 0) return x;
   if (p >= 1) fail('Dropout', `probability ${p} must be below 1`, [x, mask]);
-  return mul(x, mul(mask, 1 / (1 - p)));
+  return mul(x, mask);
 }
 
 // ---------------------------------------------------------------- linear algebra

@@ -29,7 +29,7 @@ export interface HookContext {
   cfg: Esm2Config;
   /** the graph tensor of a trainable parameter */
   param(name: string): Tensor;
-  /** a {0,1} dropout mask input shaped like x ([B, T, n]); null when not training or p = 0 */
+  /** an inverted-dropout mask input shaped like x ([B, T, n]), values 0 or 1/(1-p); null when not training or p = 0 */
   dropoutMask(name: string, like: Tensor, p: number): Tensor | null;
 }
 

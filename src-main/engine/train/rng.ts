@@ -16,19 +16,21 @@ function derive(seed: number, parts: readonly (string | number)[]): number {
 }
 
 /**
- * A {0,1} dropout mask of n elements (1 = keep with probability 1 - p), drawn from the stream
- * for these key parts. The generator is inlined: masks are millions of draws per step.
+ * An inverted-dropout mask of n elements: 0 with probability p, else 1 / (1 - p) (see
+ * ops.dropout), drawn from the stream for these key parts. The generator is inlined: masks are
+ * millions of draws per step.
  */
 export function bernoulliMask(n: number, p: number, seed: number, ...parts: (string | number)[]): Float32Array {
   const out = new Float32Array(n);
   const threshold = Math.floor(p * 4294967296);
+  const keep = 1 / (1 - p);
   let s = derive(seed, parts);
   for (let i = 0; i < n; i++) {
     s = (s + 0x6d2b79f5) | 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : 1;
+    out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : keep;
   }
   return out;
 }

@@ -3,7 +3,8 @@
 //  - the evaluation graph: loss and head outputs, no dropout;
 //  - the feature graph: the frozen blocks below the method's lowest block, run once per
 //    sequence so their outputs can be reused across epochs.
-// Trainable tensors are graph inputs (`param.NAME`); dropout masks are inputs (`mask.NAME`).
+// Trainable tensors are graph inputs (`param.NAME`); dropout masks are inputs (`mask.NAME`,
+// holding 0 or 1/(1-p), see ops.dropout).
 
 import { type DType, type Dim, Graph, type Tensor, gradients, serialize } from '../graph/index.js';
 import { buildEsm2 } from '../esm2/forward.js';
