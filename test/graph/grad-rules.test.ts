@@ -3,6 +3,7 @@
 // float64 erf, Conv's in float32 against finite differences of a float64 JS convolution).
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Graph, type Tensor, END, gradRules, ops } from '../../src-main/engine/graph/index.js';
+import { erf64 } from '../helpers/esm2-reference64.js';
 import { type GradCheckOptions, type InputSpec, gradCheck } from '../helpers/gradcheck.js';
 
 interface Case {
@@ -11,24 +12,6 @@ interface Case {
   specs: InputSpec[];
   build: (g: Graph, x: Tensor[]) => Tensor;
   opts?: GradCheckOptions;
-}
-
-// erf to full float64 precision (Abramowitz-Stegun 7.1.26 is too coarse): series for |x|<2.5, continued fraction beyond.
-function erf64(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    let term = ax, sum = ax;
-    for (let n = 1; n < 200; n++) {
-      term *= (-ax * ax) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  let f = 0;
-  for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
-  return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
 }
 
 function conv1dRef(x: Float64Array, w: Float64Array, b: Float64Array, [N, C, L]: number[], [M, , K]: number[], pad: number): Float64Array {

@@ -8,8 +8,10 @@ export interface Ref64Config {
   d: number; layers: number; heads: number; ffn: number; vocab: number; eps: number; maskId: number;
 }
 
-const gelu = (x: number) => 0.5 * x * (1 + erf(x / Math.SQRT2));
-function erf(x: number): number {
+const gelu = (x: number) => 0.5 * x * (1 + erf64(x / Math.SQRT2));
+
+/** erf to float64 precision: Maclaurin series below 2.5, continued fraction above. */
+export function erf64(x: number): number {
   const ax = Math.abs(x);
   if (ax < 2.5) {
     let term = ax, sum = ax;

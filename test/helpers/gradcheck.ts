@@ -2,19 +2,12 @@
 // sum(out * R) with a fixed random R, so every output element contributes with its own weight.
 import * as ort from 'onnxruntime-node';
 import { type Dim, Graph, type Tensor, gradients, ops, serialize } from '../../src-main/engine/graph/index.js';
+import { stream } from '../../src-main/engine/train/rng.js';
 
 ort.env.logLevel = 'fatal';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded uniform numbers for test inputs (the engine's generator, its own stream). */
+export const rng = (seed: number): (() => number) => stream(seed, 'test');
 
 export interface InputSpec {
   shape: number[];
