@@ -34,7 +34,11 @@ export function webPreferences(preloadPath: string) {
 export function isAllowedNavigation(url: string, appOrigin: string): boolean {
   try {
     const u = new URL(url);
-    return appOrigin.startsWith('file:') ? url.startsWith(appOrigin) : u.origin === new URL(appOrigin).origin;
+    if (!appOrigin.startsWith('file:')) return u.origin === new URL(appOrigin).origin;
+    // file://…/renderer itself or below it (not a sibling such as file://…/renderer-other/).
+    // Compared after URL normalisation, so `..` segments cannot climb out.
+    const root = new URL(appOrigin).href.replace(/\/+$/, '');
+    return u.protocol === 'file:' && (u.href === root || u.href.startsWith(root + '/'));
   } catch {
     return false;
   }

@@ -4,3 +4,8 @@ declare module '*.vue' {
   const component: DefineComponent<object, object, unknown>;
   export default component;
 }
+
+interface Window {
+  /** The Electron preload's bridge (src-preload/index.ts); absent in browser mode. */
+  plmw?: import('../../src-main/api/contract.js').PlmwBridge;
+}

@@ -1,0 +1,191 @@
+// The API service: one implementation of the contract, used by every front (Electron IPC,
+// browser-mode HTTP, and in-process callers such as tests). `handle` takes an untrusted method
+// name and request, validates the request against the contract, runs it, and answers an
+// ApiResult envelope; it never throws. Jobs go to the JobQueue (worker thread); everything else
+// here is light, asynchronous file work on the main thread.
+import path from 'node:path';
+import pkg from '../../package.json' with { type: 'json' };
+import { parseFasta, readFastaFile } from '../engine/data/fasta.js';
+import type { JobQueue } from '../engine/jobs/queue.js';
+import { listRegistryModels } from '../engine/models/registry.js';
+import { importLocalModel, listInstalledModels, plmwHome } from '../engine/models/store.js';
+import { compareRuns, deleteRun, listRuns, openRun, renameRun, RunStoreError, runsRoot } from '../engine/runs/store.js';
+import { loadSettings, saveSettings, settingsFile } from '../settings/settings.js';
+import {
+  REQUEST_SCHEMAS,
+  type ApiEvent,
+  type ApiMethod,
+  type ApiMethods,
+  type ApiRequest,
+  type ApiResponse,
+  type ApiResult,
+  type Front,
+  type PlainMethod,
+  type Settings,
+} from './contract.js';
+import { ApiError, toErrorInfo } from './errors.js';
+import { getJobKind, jobKindNames } from './job-kinds.js';
+
+export interface ApiServiceOptions {
+  front: Front;
+  jobs: JobQueue;
+  /** data root: runs/ lives here, and models/ unless settings name another folder (default PLMW_HOME) */
+  home?: string;
+  /** settings file (default <home>/settings.json; Electron: <userData>/settings.json) */
+  settingsFile?: string;
+  /** native file dialog (Electron front only) */
+  openDialog?: (o: { kind: 'fasta' | 'structure'; multiple: boolean }) => Promise<string[]>;
+}
+
+type Handlers = { [M in PlainMethod]: (req: ApiMethods[M]['request']) => Promise<ApiMethods[M]['response']> };
+
+export class ApiService {
+  readonly home: string;
+  readonly settingsPath: string;
+  private settings: Settings;
+  private settingsProblem: string | undefined;
+  private readonly listeners = new Set<(e: ApiEvent) => void>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly o: ApiServiceOptions) {
+    this.home = path.resolve(o.home ?? plmwHome());
+    this.settingsPath = o.settingsFile ?? settingsFile(this.home);
+    const loaded = loadSettings(this.settingsPath);
+    this.settings = loaded.settings;
+    this.settingsProblem = loaded.problem;
+    this.unsubscribe = o.jobs.on((e) => this.emit(e));
+  }
+
+  /** Store root for models: the settings' model folder, else home. */
+  modelHome(): string {
+    return this.settings.modelFolder ?? this.home;
+  }
+
+  /** Subscribe to events (job events and front events); returns the unsubscribe function. */
+  onEvent(cb: (e: ApiEvent) => void): () => void {
+    this.listeners.add(cb);
+    return () => this.listeners.delete(cb);
+  }
+
+  /** Send an event to every subscriber (fronts use it for files.opened). */
+  emit(e: ApiEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a subscriber's failure is its own */
+      }
+    }
+  }
+
+  /** Typed call for in-process callers; throws ApiError. */
+  async call<M extends ApiMethod>(method: M, request: ApiRequest<M>): Promise<ApiResponse<M>> {
+    return (await this.dispatch(method, request)) as ApiResponse<M>;
+  }
+
+  /** Untrusted call from a transport: validated, never throws. */
+  async handle(method: unknown, request: unknown): Promise<ApiResult> {
+    try {
+      if (typeof method !== 'string') throw new ApiError('unknown_method', 'method must be a string');
+      return { ok: true, result: await this.dispatch(method, request) };
+    } catch (e) {
+      return { ok: false, error: toErrorInfo(e) };
+    }
+  }
+
+  /** Validate and run; throws ApiError (bad_request names the field; engine failures keep their message). */
+  async dispatch(method: string, request: unknown): Promise<unknown> {
+    try {
+      return await this.route(method, request);
+    } catch (e) {
+      throw toApiError(e);
+    }
+  }
+
+  private async route(method: string, request: unknown): Promise<unknown> {
+    if (Object.prototype.hasOwnProperty.call(REQUEST_SCHEMAS, method)) {
+      const m = method as PlainMethod;
+      const req = REQUEST_SCHEMAS[m].parse(request ?? {}, 'request');
+      return (this.handlers[m] as (r: unknown) => Promise<unknown>)(req);
+    }
+    if (getJobKind(method)) {
+      const job = this.o.jobs.submit(method, this.withJobDefaults(method, request), { home: this.modelHome() });
+      return { jobId: job.id, kind: job.kind };
+    }
+    throw new ApiError('unknown_method', `unknown method '${method}' (known: ${[...Object.keys(REQUEST_SCHEMAS), ...jobKindNames()].join(', ')})`);
+  }
+
+  /** Settings supply defaults the request leaves out (providers, threads for model jobs). */
+  private withJobDefaults(kind: string, request: unknown): unknown {
+    if (kind !== 'infer' || typeof request !== 'object' || request === null || Array.isArray(request)) return request;
+    const r = { ...(request as Record<string, unknown>) };
+    if (r.providers === undefined && this.settings.providers) r.providers = this.settings.providers;
+    if (r.threads === undefined && this.settings.threads) r.threads = this.settings.threads;
+    return r;
+  }
+
+  private runsRoot(root: string | undefined): string {
+    return root ?? runsRoot(this.home);
+  }
+
+  private readonly handlers: Handlers = {
+    health: async () => ({
+      status: 'ok',
+      name: 'plm-workbench',
+      version: pkg.version,
+      front: this.o.front,
+      capabilities: { nativeDialogs: this.o.openDialog !== undefined },
+      jobKinds: jobKindNames(),
+    }),
+    'models.list': async () => {
+      const home = this.modelHome();
+      return { home, installed: await listInstalledModels({ home }), registry: listRegistryModels() };
+    },
+    'models.import': async (r) => importLocalModel(r.dir, { home: this.modelHome(), name: r.name, mode: r.mode, overwrite: r.overwrite }),
+    'fasta.parse': async (r) => {
+      if (r.path !== undefined) return { file: r.path, ...(await readFastaFile(r.path, { allowGaps: r.allowGaps })) };
+      return { file: '<text>', ...parseFasta(r.text!, { file: '<text>', allowGaps: r.allowGaps }) };
+    },
+    'runs.list': async (r) => {
+      const root = this.runsRoot(r.root);
+      return { root, runs: await listRuns(root) };
+    },
+    'runs.get': async (r) => openRun(this.runsRoot(r.root), r.id),
+    'runs.rename': async (r) => renameRun(this.runsRoot(r.root), r.id, r.name),
+    'runs.delete': async (r) => deleteRun(this.runsRoot(r.root), r.id),
+    'runs.compare': async (r) => compareRuns(this.runsRoot(r.root), r.ids),
+    'jobs.list': async () => ({ jobs: this.o.jobs.list() }),
+    'jobs.cancel': async (r) => this.o.jobs.cancel(r.jobId),
+    'settings.get': async () => this.settingsResponse(),
+    'settings.set': async (r) => {
+      this.settings = await saveSettings(this.settingsPath, r);
+      this.settingsProblem = undefined;
+      return this.settingsResponse();
+    },
+    'dialog.open': async (r) => {
+      if (!this.o.openDialog) throw new ApiError('unsupported', `native file dialogs exist only in the desktop app (this is the ${this.o.front} front): pick or drop the file in the page instead`);
+      return { paths: await this.o.openDialog({ kind: r.kind, multiple: r.multiple ?? false }) };
+    },
+  };
+
+  private settingsResponse() {
+    const r: ApiMethods['settings.get']['response'] = { settings: this.settings, file: this.settingsPath };
+    if (this.settingsProblem) r.problem = this.settingsProblem;
+    return r;
+  }
+
+  /** Stop forwarding job events (the queue itself belongs to the caller). */
+  dispose(): void {
+    this.unsubscribe();
+    this.listeners.clear();
+  }
+}
+
+/** Engine errors as API errors: the engine's message, a code that says what kind of failure. */
+function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e instanceof RunStoreError) return new ApiError(e.code === 'invalid' ? 'bad_request' : e.code, e.message);
+  if ((e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return new ApiError('not_found', (e as Error).message);
+  const info = toErrorInfo(e);
+  return new ApiError(info.code, info.message);
+}

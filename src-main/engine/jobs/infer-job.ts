@@ -1,0 +1,136 @@
+// The `infer` job: ESM-2 over a FASTA file or inline sequences, written as the same safetensors
+// file `plmw infer` writes (same tensor names, same metadata, same bytes: the writer sorts the
+// tensors and the metadata holds nothing that varies between runs, no timestamp).
+//
+// Outputs are not kept in memory: each sequence's tensors go to a spool file as its batch
+// completes (SafetensorsSpool), so a job's memory does not grow with the number of sequences
+// and many jobs in a row do not pile up garbage in the worker.
+//
+// The worker keeps the last model + session warm: consecutive jobs on the same model, outputs
+// and runtime settings reuse it instead of reloading the checkpoint and recompiling the graph.
+import { existsSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import pkg from '../../../package.json' with { type: 'json' };
+import type { InferRequest, InferResult } from '../../api/contract.js';
+import type { JobContext } from '../../api/job-kinds.js';
+import { formatNote, type Note } from '../data/errors.js';
+import { type FastaResult, parseFasta, readFastaFile } from '../data/fasta.js';
+import { type EmitKind, Esm2Runner, inferSequences } from '../esm2/infer.js';
+import { loadModel } from '../esm2/model.js';
+import { modelDir } from '../models/store.js';
+import type { ProviderName } from '../runtime/providers.js';
+import { SafetensorsSpool } from './safetensors-spool.js';
+
+const require = createRequire(import.meta.url);
+const ORT_VERSION: string = require('onnxruntime-node/package.json').version;
+/** `plmw infer`'s default outputs. */
+export const DEFAULT_EMIT: readonly EmitKind[] = ['logits', 'representations'];
+
+/** A model folder as given, or the folder of a model installed in the store at `home`. */
+export function resolveModelArg(arg: string, home: string): string {
+  if (existsSync(arg) && statSync(arg).isDirectory()) return arg;
+  if (/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(arg)) {
+    const dir = modelDir(arg, { home });
+    if (existsSync(dir)) return dir;
+    throw new Error(`model '${arg}' is neither a folder nor an installed model (looked in ${dir})`);
+  }
+  throw new Error(`model folder '${arg}' does not exist`);
+}
+
+/** The safetensors metadata `plmw infer` writes, in its key order. */
+export function inferMetadata(model: { dir: string; sha256: string }, emit: readonly EmitKind[], provider: string): Record<string, string> {
+  return {
+    producer: 'plm-workbench',
+    version: pkg.version,
+    onnxruntime: ORT_VERSION,
+    model: model.dir,
+    model_sha256: model.sha256,
+    emit: emit.join(','),
+    provider,
+  };
+}
+
+let warm: { key: string; runner: Esm2Runner } | undefined;
+
+async function runnerFor(dir: string, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined): Promise<Esm2Runner> {
+  const st = statSync(path.join(dir, 'model.safetensors'), { throwIfNoEntry: false });
+  const key = JSON.stringify([dir, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null]);
+  if (warm?.key === key) return warm.runner;
+  if (warm) {
+    const old = warm.runner;
+    warm = undefined;
+    await old.release();
+  }
+  const runner = await Esm2Runner.create(loadModel(dir), emit, { providers, threads });
+  warm = { key, runner };
+  return runner;
+}
+
+/** Release the warm session (tests, shutdown). */
+export async function releaseWarmRunner(): Promise<void> {
+  const w = warm;
+  warm = undefined;
+  await w?.runner.release();
+}
+
+async function readInput(req: InferRequest): Promise<FastaResult & { file: string }> {
+  if (req.fasta !== undefined) return { ...(await readFastaFile(req.fasta)), file: req.fasta };
+  // Inline sequences go through the same parser and policy as files (case, '*', alphabet, duplicates).
+  const text = req.sequences!.map((s) => `>${s.id}\n${s.sequence}\n`).join('');
+  return { ...parseFasta(text, { file: '<request>' }), file: '<request>' };
+}
+
+export async function runInferJob(req: InferRequest, ctx: JobContext): Promise<InferResult> {
+  const emit = req.emit ?? DEFAULT_EMIT;
+  ctx.progress({ phase: 'reading input', done: 0, total: 1 });
+  const input = await readInput(req);
+  const rejected = input.notes.filter((n: Note) => n.kind === 'rejected');
+  if (rejected.length && !req.skipInvalid) {
+    throw new Error(`${rejected.length} record(s) rejected in ${input.file} (first: ${formatNote(rejected[0])}); fix them or set skipInvalid`);
+  }
+  if (input.records.length === 0) throw new Error(`${input.file}: no sequences to run`);
+  if (ctx.signal.aborted) throw new DOMException('inference cancelled', 'AbortError');
+
+  ctx.progress({ phase: 'loading model', done: 0, total: 1 });
+  const runner = await runnerFor(resolveModelArg(req.model, ctx.home), emit, req.providers, req.threads);
+  const metadata = inferMetadata(runner.model, emit, runner.session.report.provider);
+  const longSequences: string[] = [];
+  const total = input.records.length;
+  let tensors = 0;
+  const t0 = performance.now();
+  ctx.progress({ phase: 'inference', done: 0, total, rate: 0, rateUnit: 'tokens/s' });
+  const spool = await SafetensorsSpool.create(req.out);
+  try {
+    for await (const r of inferSequences(runner, input.records, {
+      tokenBudget: req.tokenBudget,
+      window: req.window,
+      overlap: req.overlap,
+      signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ phase: 'inference', done: p.done, total: p.total, rate: p.residuesPerSecond, rateUnit: 'tokens/s' }),
+    })) {
+      for (const t of r.tensors) await spool.add(`${r.id}/${t.name}`, 'F32', t.shape, t.data);
+      tensors += r.tensors.length;
+      if (r.windows) {
+        metadata[`${r.id}/long_sequence`] = JSON.stringify(r.windows);
+        longSequences.push(r.id);
+      }
+    }
+    if (ctx.signal.aborted) throw new DOMException('inference cancelled', 'AbortError');
+    ctx.progress({ phase: 'writing', done: total, total });
+    await spool.finish(metadata);
+  } catch (e) {
+    await spool.abort();
+    throw e;
+  }
+  return {
+    out: req.out,
+    sequences: total,
+    residues: input.records.reduce((a, r) => a + r.sequence.length, 0),
+    tensors,
+    provider: runner.session.report.provider,
+    seconds: (performance.now() - t0) / 1000,
+    notes: input.notes,
+    longSequences,
+  };
+}

@@ -1,0 +1,319 @@
+// The job queue: jobs run one after another in a single worker thread, so the main thread (the
+// Electron main process or the browser-mode server) never blocks on onnxruntime. Each job can
+// be cancelled: a queued job is dropped, a running one gets its AbortSignal aborted and, if it
+// has not stopped after `cancelGraceMs` (stuck inside one long native call), the worker is
+// terminated and a fresh one is started for the next job. A worker that dies fails its job with
+// the reason; the queue carries on.
+//
+// Worker entry (workerEntry below):
+//  - From TypeScript source (tsx, `npm run web`, vitest: this module's URL ends in .ts) the
+//    worker is ./worker.ts. Node 20 cannot load it by itself and `execArgv: ['--import', 'tsx']`
+//    does not take effect in a worker thread (tsx's loader registers its hooks on the main
+//    thread only), so the worker is started from a two-line eval'd bootstrap that calls
+//    tsx/esm/api register() inside the worker and then imports worker.ts (tsxBootstrap).
+//  - In the electron-vite bundle the worker is a separate bundle file: the Electron main
+//    process imports `../engine/jobs/worker?modulePath` (electron-vite bundles that entry and
+//    returns its path; see src-main/shell/job-worker.ts) and passes it as `workerPath`.
+//  - Compiled .js next to this file: ./worker.js.
+import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type ResourceLimits, Worker } from 'node:worker_threads';
+import type { ApiEvent, JobInfo } from '../../api/contract.js';
+import { ApiError } from '../../api/errors.js';
+import { validateJobRequest } from '../../api/job-kinds.js';
+import { plmwHome } from '../models/store.js';
+import './kinds.js';
+import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+export type JobEvent = Extract<ApiEvent, { type: `job.${string}` }>;
+
+export interface JobQueueOptions {
+  /** the worker script (required in bundles; see the header) */
+  workerPath?: string | URL;
+  /** extra Node flags for the worker */
+  execArgv?: string[];
+  /** minimum ms between two progress events of a job (default 100) */
+  progressIntervalMs?: number;
+  /** ms a running job may take to stop after cancel before its worker is terminated (default 10000) */
+  cancelGraceMs?: number;
+  /** finished jobs kept for jobs.list (default 200) */
+  keepFinished?: number;
+  /**
+   * V8 limits of the worker. Default young generation: 8 MB (Node's default lets it grow to
+   * 48 MB). The worker's JavaScript only moves data between native calls; a small young
+   * generation costs little and keeps its memory flat from job to job (see the memory test).
+   */
+  resourceLimits?: ResourceLimits;
+}
+
+export type JobRecord = JobInfo;
+
+/** How to start the worker: a script URL, or (TypeScript source) an eval'd bootstrap. */
+export interface WorkerEntry {
+  url: URL;
+  /** the worker is TypeScript: started through the tsx bootstrap */
+  typescript: boolean;
+  execArgv: string[];
+}
+
+/** Worker script and the Node flags it needs. */
+export function workerEntry(o: Pick<JobQueueOptions, 'workerPath' | 'execArgv'> = {}): WorkerEntry {
+  const execArgv = [...process.execArgv, ...(o.execArgv ?? [])];
+  let url: URL;
+  if (o.workerPath) url = o.workerPath instanceof URL ? o.workerPath : pathToFileURL(o.workerPath);
+  else if (/\.[cm]?ts$/.test(new URL(import.meta.url).pathname)) url = new URL('./worker.ts', import.meta.url);
+  else {
+    url = new URL('./worker.js', import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      throw new Error('job worker script not found: in a bundled build pass JobQueueOptions.workerPath (electron-vite: import "…/engine/jobs/worker?modulePath")');
+    }
+  }
+  const typescript = /\.[cm]?ts$/.test(url.pathname);
+  // tsx's own flags (`--import tsx`, its loader/preflight paths) do not work inside a worker on
+  // Node 20; the bootstrap below registers tsx there instead.
+  return { url, typescript, execArgv: typescript ? withoutTsx(execArgv) : execArgv };
+}
+
+function withoutTsx(args: string[]): string[] {
+  const out: string[] = [];
+  const isTsx = (a: string) => a === 'tsx' || /[/\\]tsx[/\\]/.test(a);
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (/^--(import|require|loader|experimental-loader)$/.test(a) && isTsx(args[i + 1] ?? '')) i++;
+    else if (/^--(import|require|loader|experimental-loader)=/.test(a) && isTsx(a.slice(a.indexOf('=') + 1))) continue;
+    else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * Source code of a worker that registers tsx's ESM hooks in its own thread (tsx/esm/api
+ * register(): `--import tsx` in a worker's execArgv does not take effect on Node 20), then
+ * imports the TypeScript entry.
+ */
+export function tsxBootstrap(entry: URL): string {
+  const req = createRequire(import.meta.url);
+  const pkgFile = req.resolve('tsx/package.json');
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8')) as { exports: Record<string, { import?: { default?: string } }> };
+  const rel = pkg.exports['./esm/api']?.import?.default;
+  if (!rel) throw new Error(`${pkgFile}: no ESM export './esm/api' (tsx 4 is expected)`);
+  const api = pathToFileURL(path.join(path.dirname(pkgFile), rel)).href;
+  return `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+}
+
+const FINAL = new Set<JobInfo['state']>(['done', 'failed', 'cancelled']);
+
+export class JobQueue {
+  private readonly jobs = new Map<string, JobRecord>();
+  /** requests of jobs not yet started (kept out of JobInfo: they may be large) */
+  private readonly requests = new Map<string, { request: unknown; home: string }>();
+  private readonly pending: string[] = [];
+  private readonly listeners = new Set<(e: JobEvent) => void>();
+  private readonly waiters = new Map<string, ((j: JobRecord) => void)[]>();
+  private worker: Worker | undefined;
+  private current: string | undefined;
+  private forceTimer: NodeJS.Timeout | undefined;
+  /** worker we terminate on purpose (forced cancel, close): its exit is not a crash */
+  private readonly retiring = new Set<Worker>();
+  private lastWorkerError: string | undefined;
+  private closed = false;
+
+  constructor(private readonly o: JobQueueOptions = {}) {}
+
+  /**
+   * Validate and enqueue a job; returns at once. Throws ApiError for a bad request. `home` is
+   * the store root the job resolves installed models in (default PLMW_HOME).
+   */
+  submit(kind: string, request: unknown, o: { home?: string } = {}): JobRecord {
+    if (this.closed) throw new ApiError('conflict', 'the job queue is shut down');
+    validateJobRequest(kind, request);
+    const job: JobRecord = { id: randomUUID(), kind, state: 'queued', createdAt: new Date().toISOString() };
+    this.jobs.set(job.id, job);
+    this.requests.set(job.id, { request, home: o.home ?? plmwHome() });
+    this.pending.push(job.id);
+    const queued = this.info(job);
+    this.emit({ type: 'job.queued', job: queued });
+    this.pump();
+    return queued;
+  }
+
+  list(): JobRecord[] {
+    return [...this.jobs.values()].map((j) => this.info(j));
+  }
+
+  get(id: string): JobRecord | undefined {
+    const j = this.jobs.get(id);
+    return j && this.info(j);
+  }
+
+  /** Resolves with the job once it has finished (done, failed or cancelled). */
+  wait(id: string): Promise<JobRecord> {
+    const j = this.jobs.get(id);
+    if (!j) return Promise.reject(new ApiError('not_found', `no job '${id}'`));
+    if (FINAL.has(j.state)) return Promise.resolve(this.info(j));
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  /** Subscribe to job events; returns the unsubscribe function. */
+  on(listener: (e: JobEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  cancel(id: string): JobRecord {
+    const j = this.jobs.get(id);
+    if (!j) throw new ApiError('not_found', `no job '${id}'`);
+    if (j.state === 'queued') {
+      this.pending.splice(this.pending.indexOf(id), 1);
+      this.finish(j, 'cancelled');
+    } else if (j.state === 'running' && this.worker && !this.forceTimer) {
+      this.post({ type: 'cancel', jobId: id });
+      const w = this.worker;
+      this.forceTimer = setTimeout(() => {
+        this.forceTimer = undefined;
+        if (this.current !== id || this.worker !== w) return;
+        // The job did not stop (stuck in one native call): end its worker.
+        this.retire(w);
+        this.current = undefined;
+        this.finish(j, 'cancelled');
+        this.pump();
+      }, this.o.cancelGraceMs ?? 10_000);
+    }
+    return this.info(j);
+  }
+
+  /** Cancel everything and stop the worker. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const id of [...this.pending]) this.cancel(id);
+    clearTimeout(this.forceTimer);
+    this.forceTimer = undefined;
+    const cur = this.current && this.jobs.get(this.current);
+    const w = this.worker;
+    if (w) {
+      const exited = new Promise<void>((r) => w.once('exit', () => r()));
+      this.retire(w);
+      await exited;
+    }
+    if (cur && !FINAL.has(cur.state)) this.finish(cur, 'cancelled');
+    this.current = undefined;
+  }
+
+  private info(j: JobRecord): JobRecord {
+    return { ...j };
+  }
+
+  private emit(e: JobEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure is its own */
+      }
+    }
+  }
+
+  private post(m: ToWorker): void {
+    this.worker?.postMessage(m);
+  }
+
+  private retire(w: Worker): void {
+    this.retiring.add(w);
+    if (this.worker === w) this.worker = undefined;
+    void w.terminate();
+  }
+
+  private spawn(): Worker {
+    const entry = workerEntry(this.o);
+    const cfg: WorkerConfig = { progressIntervalMs: this.o.progressIntervalMs ?? 100 };
+    const opts = { execArgv: entry.execArgv, workerData: cfg, resourceLimits: { maxYoungGenerationSizeMb: 8, ...this.o.resourceLimits } };
+    const w = entry.typescript ? new Worker(tsxBootstrap(entry.url), { ...opts, eval: true }) : new Worker(entry.url, opts);
+    w.on('message', (m: FromWorker) => this.onMessage(w, m));
+    w.on('error', (e) => {
+      this.lastWorkerError = e.message;
+    });
+    w.on('exit', (code) => this.onExit(w, code));
+    return w;
+  }
+
+  private pump(): void {
+    if (this.current || this.closed || this.pending.length === 0) return;
+    const id = this.pending.shift()!;
+    const j = this.jobs.get(id)!;
+    this.worker ??= this.spawn();
+    this.worker.ref();
+    this.current = id;
+    j.state = 'running';
+    j.startedAt = new Date().toISOString();
+    this.emit({ type: 'job.started', jobId: id, kind: j.kind });
+    const { request, home } = this.requests.get(id)!;
+    this.requests.delete(id);
+    this.post({ type: 'run', jobId: id, kind: j.kind, request, home });
+  }
+
+  private onMessage(w: Worker, m: FromWorker): void {
+    if (w !== this.worker || m.jobId !== this.current) return;
+    const j = this.jobs.get(m.jobId)!;
+    if (m.type === 'progress') {
+      j.progress = { jobId: j.id, kind: j.kind, ...m.progress };
+      this.emit({ type: 'job.progress', ...j.progress });
+      return;
+    }
+    j.memory = m.memory;
+    this.current = undefined;
+    clearTimeout(this.forceTimer);
+    this.forceTimer = undefined;
+    if (m.type === 'done') {
+      j.result = m.result;
+      this.finish(j, 'done');
+    } else if (m.type === 'failed') {
+      j.error = m.message;
+      this.finish(j, 'failed');
+    } else {
+      this.finish(j, 'cancelled');
+    }
+    if (this.pending.length === 0) w.unref();
+    this.pump();
+  }
+
+  private onExit(w: Worker, code: number): void {
+    if (this.retiring.delete(w)) return;
+    if (this.worker === w) this.worker = undefined;
+    const id = this.current;
+    this.current = undefined;
+    clearTimeout(this.forceTimer);
+    this.forceTimer = undefined;
+    if (id) {
+      const j = this.jobs.get(id)!;
+      j.error = `the job worker stopped unexpectedly (exit code ${code})${this.lastWorkerError ? `: ${this.lastWorkerError}` : ''}`;
+      this.finish(j, 'failed');
+    }
+    this.lastWorkerError = undefined;
+    this.pump();
+  }
+
+  private finish(j: JobRecord, state: 'done' | 'failed' | 'cancelled'): void {
+    j.state = state;
+    j.finishedAt = new Date().toISOString();
+    this.requests.delete(j.id);
+    const seconds = j.startedAt ? (Date.parse(j.finishedAt) - Date.parse(j.startedAt)) / 1000 : 0;
+    if (state === 'done') this.emit({ type: 'job.done', jobId: j.id, kind: j.kind, result: j.result, seconds });
+    else if (state === 'failed') this.emit({ type: 'job.failed', jobId: j.id, kind: j.kind, message: j.error ?? 'failed' });
+    else this.emit({ type: 'job.cancelled', jobId: j.id, kind: j.kind });
+    for (const resolve of this.waiters.get(j.id) ?? []) resolve(this.info(j));
+    this.waiters.delete(j.id);
+    this.prune();
+  }
+
+  private prune(): void {
+    const keep = this.o.keepFinished ?? 200;
+    const finished = [...this.jobs.values()].filter((j) => FINAL.has(j.state));
+    for (const j of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(j.id);
+  }
+}

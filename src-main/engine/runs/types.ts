@@ -1,0 +1,113 @@
+// The run directory format (written by the trainer, read by the run store) and what the store
+// returns. Types only: the API contract and the renderer import them.
+//
+//   RUN/run.json        RunJson below, rewritten atomically by the trainer (heartbeat: updatedAt)
+//   RUN/metrics.jsonl   one MetricRecord per line, appended; a crash may leave a torn last line
+//   RUN/checkpoints/    trainable parameters only (safetensors)
+//   RUN/adapter/        Hugging Face PEFT export (optional)
+//   RUN/eval/           evaluation results
+
+export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'cancelled';
+
+export interface RunJson {
+  format: 1;
+  id: string;
+  name: string;
+  createdAt: string;
+  /** heartbeat: rewritten at least every minute while running */
+  updatedAt: string;
+  status: RunStatus;
+  pid?: number;
+  hostname?: string;
+  task?: 'ss' | 'sp';
+  method?: { name: string; [option: string]: unknown };
+  model?: { dir?: string; sha256?: string; name?: string };
+  params?: { trainable?: number; total?: number };
+  seed?: number;
+  versions?: Record<string, string>;
+  provider?: string;
+  hardware?: Record<string, unknown>;
+  wallSeconds?: number;
+  peakRssBytes?: number;
+  best?: { metric: string; value: number; epoch?: number };
+  final?: Record<string, number>;
+  error?: string;
+}
+
+export interface MetricRecord {
+  step?: number;
+  epoch?: number;
+  split?: 'train' | 'val';
+  loss?: number;
+  elapsed_s?: number;
+  sequences_per_s?: number;
+  [metric: string]: unknown;
+}
+
+/** One run as listed: the status is the effective one (a dead "running" run is "interrupted"). */
+export interface RunSummary {
+  /** the directory name (authoritative; run.json's id is reported when it differs) */
+  id: string;
+  dir: string;
+  name: string;
+  /** effective status; 'invalid' when run.json is missing or unreadable */
+  status: RunStatus | 'invalid';
+  /** status written in run.json, when it differs from the effective one */
+  recordedStatus?: RunStatus;
+  /** why the run is interrupted or invalid */
+  reason?: string;
+  task?: string;
+  method?: string;
+  model?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  wallSeconds?: number;
+  best?: RunJson['best'];
+  final?: Record<string, number>;
+  error?: string;
+}
+
+export interface MetricsProblem {
+  line: number;
+  message: string;
+}
+
+export interface RunDetail extends RunSummary {
+  run: RunJson;
+  metrics: MetricRecord[];
+  /** lines of metrics.jsonl that could not be used (a torn last line is reported as `tornTail`) */
+  metricsProblems: MetricsProblem[];
+  /** the last line of metrics.jsonl was cut off mid-write (crash) and was ignored */
+  tornTail: boolean;
+  checkpoints: { file: string; bytes: number }[];
+  adapter?: { files: string[]; bytes: number };
+  evalFiles: string[];
+}
+
+/** One row of a comparison table. */
+export interface CompareRow {
+  id: string;
+  name: string;
+  status: RunSummary['status'];
+  task?: string;
+  method?: string;
+  /** method options other than the name, e.g. { r: 8, alpha: 16 } */
+  methodOptions?: Record<string, unknown>;
+  trainableParams?: number;
+  totalParams?: number;
+  /** trainable / total, 0..1 */
+  trainableFraction?: number;
+  /** bytes on disk of RUN/adapter/, else of the newest checkpoint (see adapterSource) */
+  adapterBytes?: number;
+  adapterSource?: 'adapter' | 'checkpoint';
+  wallSeconds?: number;
+  peakRssBytes?: number;
+  best?: RunJson['best'];
+  final: Record<string, number>;
+}
+
+export interface CompareTable {
+  rows: CompareRow[];
+  /** union of the final-metric names over the rows, sorted: the table's metric columns */
+  metrics: string[];
+}

@@ -1,0 +1,49 @@
+// Memory over many jobs, in a file of its own so the process starts clean (vitest runs each
+// file in its own fork): the first job's peak is then a fair baseline.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
+import { JobQueue } from '../../src-main/engine/jobs/queue.js';
+import { fixtureModel } from '../helpers/paths.js';
+import { randomFasta } from './helpers.js';
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'plmw-mem-'));
+const q = new JobQueue();
+afterAll(async () => {
+  await q.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('memory over many jobs', () => {
+  it('20 queued infer jobs of 1,000 sequences stay within the first job\'s peak RSS + 10%', async () => {
+    const files = Array.from({ length: 20 }, (_, i) => randomFasta(path.join(tmp, `mem-${i}.fasta`), 1000, 5, 20, 100 + i));
+    // The main thread samples the process RSS too (the worker is a thread of this process).
+    let mainPeak = 0;
+    const peaks: number[] = [];
+    const sample = () => (mainPeak = Math.max(mainPeak, process.memoryUsage.rss()));
+    const timer = setInterval(sample, 20);
+    q.on((e) => {
+      if (e.type === 'job.done' || e.type === 'job.failed') {
+        sample();
+        peaks.push(mainPeak);
+        mainPeak = 0;
+      }
+    });
+    const t0 = performance.now();
+    const jobs = files.map((f) => q.submit('infer', { model: fixtureModel('tiny'), fasta: f, out: path.join(tmp, 'mem.safetensors'), providers: ['cpu'] }));
+    const results = [];
+    for (const j of jobs) results.push(await q.wait(j.id));
+    clearInterval(timer);
+    for (const r of results) expect(r.state, r.error).toBe('done');
+    expect(readSafetensors(path.join(tmp, 'mem.safetensors')).tensors.size).toBe(1000 * 4); // logits + representations.0..2
+    const worker = results.map((r) => r.memory!.rssPeakBytes);
+    const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+    console.log(`20 infer jobs x 1000 seqs in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS peak per job (MiB), worker-reported: ${worker.map(mb).join(' ')}; main-sampled: ${peaks.map(mb).join(' ')}`);
+    const limitWorker = worker[0] * 1.1;
+    const limitMain = peaks[0] * 1.1;
+    expect(Math.max(...worker.slice(1))).toBeLessThanOrEqual(limitWorker);
+    expect(Math.max(...peaks.slice(1))).toBeLessThanOrEqual(limitMain);
+  });
+});
