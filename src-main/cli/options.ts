@@ -1,18 +1,16 @@
 // Option parsing shared by the CLI commands.
-import { existsSync, statSync } from 'node:fs';
 import { UserError } from './command.js';
-import { modelDir } from '../engine/models/store.js';
+import { resolveModelArg } from '../engine/jobs/infer-job.js';
+import { plmwHome } from '../engine/models/store.js';
 import { type ProviderName, PROVIDER_PREFERENCE } from '../engine/runtime/index.js';
 
 /** A model folder path, or the name of a model installed in the user data directory. */
 export function resolveModelDir(arg: string): string {
-  if (existsSync(arg) && statSync(arg).isDirectory()) return arg;
-  if (/^[A-Za-z0-9_.-]+$/.test(arg)) {
-    const dir = modelDir(arg);
-    if (existsSync(dir)) return dir;
-    throw new UserError(`model '${arg}' is neither a folder nor an installed model (looked in ${dir}); download it with \`plmw models download ${arg}\` or import a folder`);
+  try {
+    return resolveModelArg(arg, plmwHome());
+  } catch (e) {
+    throw new UserError(`${(e as Error).message}; download it with \`plmw models download NAME\` or import a folder with \`plmw models import DIR\``);
   }
-  throw new UserError(`model folder '${arg}' does not exist`);
 }
 
 export function parseProviders(s: string | undefined): ProviderName[] | undefined {

@@ -1,16 +1,13 @@
+// `plmw infer`: a thin front over the same job the workbench and the browser mode run, so all
+// three write the same bytes, and outputs go to disk as sequences complete (bounded memory).
 import { parseArgs } from 'node:util';
-import { createRequire } from 'node:module';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
 import { formatNote } from '../../engine/data/errors.js';
-import { readFastaFile } from '../../engine/data/fasta.js';
-import { EMIT_KINDS, type EmitKind, Esm2Runner, inferSequences } from '../../engine/esm2/infer.js';
-import { loadModel } from '../../engine/esm2/model.js';
-import { type TensorToWrite, writeSafetensors } from '../../engine/esm2/safetensors.js';
-import { describeReport } from '../../engine/runtime/index.js';
+import { EMIT_KINDS, type EmitKind } from '../../engine/esm2/infer.js';
+import { DEFAULT_EMIT, releaseWarmRunner, runInferJob } from '../../engine/jobs/infer-job.js';
+import { plmwHome } from '../../engine/models/store.js';
 import { parseProviders, progressLine, resolveModelDir } from '../options.js';
-
-const require = createRequire(import.meta.url);
 
 const usage = `usage: plmw infer --model DIR --fasta FILE --out FILE.safetensors [options]
 
@@ -48,53 +45,41 @@ export const inferCommand: Command = {
       strict: true,
     });
     if (!v.model || !v.fasta || !v.out) throw new UserError(`--model, --fasta and --out are required\n\n${usage}`, 2);
-    const emit = (v.emit ?? 'logits,representations').split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[];
+    const emit = v.emit ? (v.emit.split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[]) : [...DEFAULT_EMIT];
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
-    const int = (name: string, s: string | undefined) => {
+    const int = (name: string, s: string | undefined, min = 0) => {
       if (s === undefined) return undefined;
       const n = Number(s);
-      if (!Number.isInteger(n) || n < 0) throw new UserError(`--${name}: expected a whole number, got '${s}'`, 2);
+      if (!Number.isInteger(n) || n < min) throw new UserError(`--${name}: expected a whole number >= ${min}, got '${s}'`, 2);
       return n;
     };
-
-    const fasta = await readFastaFile(v.fasta);
-    const rejected = fasta.notes.filter((n) => n.kind === 'rejected');
-    for (const n of fasta.notes) console.error(formatNote(n));
-    if (rejected.length && !v['skip-invalid']) throw new UserError(`${rejected.length} record(s) rejected in ${v.fasta}; fix them or pass --skip-invalid`);
-    if (fasta.records.length === 0) throw new UserError(`${v.fasta}: no sequences to run`);
-
-    const model = loadModel(resolveModelDir(v.model));
-    const runner = await Esm2Runner.create(model, emit, {
-      providers: parseProviders(v.provider), threads: int('threads', v.threads),
-    });
-    console.error(`plmw infer: ${fasta.records.length} sequences, ${describeReport(runner.session.report)}`);
-    const tensors: Record<string, TensorToWrite> = {};
-    const metadata: Record<string, string> = {
-      producer: 'plm-workbench',
-      version: require('../../../package.json').version,
-      onnxruntime: require('onnxruntime-node/package.json').version,
-      model: model.dir,
-      model_sha256: model.sha256,
-      emit: emit.join(','),
-      provider: runner.session.report.provider,
-    };
-    const t0 = performance.now();
-    for await (const r of inferSequences(runner, fasta.records, {
-      tokenBudget: int('token-budget', v['token-budget']), window: int('window', v.window), overlap: int('overlap', v.overlap),
-      onProgress: (p) => progressLine(`${p.done}/${p.total} sequences, ${p.residuesPerSecond.toFixed(0)} residues/s`),
-    })) {
-      for (const t of r.tensors) tensors[`${r.id}/${t.name}`] = { dtype: 'F32', shape: t.shape, data: t.data };
-      if (r.windows) {
-        metadata[`${r.id}/long_sequence`] = JSON.stringify(r.windows);
-        console.error(`\nplmw infer: ${r.id} (${r.length} residues) ran as ${r.windows.ranges.length} windows of ${r.windows.window}: ${r.windows.rule}`);
-      }
+    const ctrl = new AbortController();
+    const stop = () => ctrl.abort();
+    process.once('SIGINT', stop);
+    try {
+      const r = await runInferJob(
+        {
+          model: resolveModelDir(v.model), fasta: v.fasta, out: v.out, emit, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
+          tokenBudget: int('token-budget', v['token-budget'], 1), window: int('window', v.window, 1), overlap: int('overlap', v.overlap), skipInvalid: v['skip-invalid'],
+        },
+        {
+          signal: ctrl.signal, home: plmwHome(), jobId: 'cli',
+          progress: (p) => progressLine(`${p.phase}${p.total ? ` ${p.done}/${p.total}` : ''}${p.rate ? `, ${p.rate.toFixed(0)} residues/s` : ''}`),
+        },
+      );
+      progressLine('');
+      for (const n of r.notes) console.error(formatNote(n));
+      for (const id of r.longSequences) console.error(`plmw infer: ${id} ran as overlapping windows (the rule is stored in the file's metadata as ${id}/long_sequence)`);
+      console.error(`plmw infer: ${r.sequences} sequences (${r.residues} residues) on ${r.provider} in ${r.seconds.toFixed(1)} s; wrote ${r.tensors} tensors to ${r.out}`);
+      return 0;
+    } catch (e) {
+      progressLine('');
+      const msg = (e as Error).message ?? String(e);
+      if (/record\(s\) rejected|no sequences to run|^model /.test(msg)) throw new UserError(msg);
+      throw e;
+    } finally {
+      process.off('SIGINT', stop);
+      await releaseWarmRunner();
     }
-    await writeSafetensors(v.out, tensors, metadata);
-    await runner.release();
-    const dt = (performance.now() - t0) / 1000;
-    const residues = fasta.records.reduce((a, r) => a + r.sequence.length, 0);
-    progressLine('');
-    console.error(`plmw infer: wrote ${Object.keys(tensors).length} tensors to ${v.out} (${residues} residues in ${dt.toFixed(1)} s)`);
-    return 0;
   },
 };
