@@ -14,11 +14,11 @@
 // run as `interrupted` when its process is gone: on this host, when `process.kill(pid, 0)`
 // fails with ESRCH; on another host (a shared folder), when its heartbeat `updatedAt` is older
 // than HEARTBEAT_STALE_MS.
+import { writeJsonAtomic } from '../atomic.js';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { plmwHome } from '../models/store.js';
 import type { CompareRow, CompareTable, MetricRecord, MetricsProblem, RunDetail, RunJson, RunStatus, RunSummary } from './types.js';
 
@@ -254,17 +254,7 @@ async function assertNotLive(dir: string, id: string, what: string, probe?: Live
   return r;
 }
 
-/** Write a JSON file atomically: temporary name in the same folder, then rename. */
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  try {
-    await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
+export { writeJsonAtomic };
 
 /** Set the display name (run.json `name`), rewriting run.json atomically. */
 export async function renameRun(root: string, id: string, name: string, probe?: LivenessProbe): Promise<RunSummary> {

@@ -2,7 +2,8 @@
 // fsync'd line by line; a kill can at worst leave a torn last line, which readers ignore and
 // resume removes), and checkpoints (written to a temporary name, then renamed).
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { writeFileAtomic } from '../atomic.js';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -36,17 +37,7 @@ export interface RunRecord {
   error?: string;
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
+export { writeFileAtomic };
 
 export class RunDir {
   constructor(readonly dir: string) {
