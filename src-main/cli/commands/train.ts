@@ -1,19 +1,23 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
-import { formatNote } from '../../engine/data/errors.js';
+import { type Note, formatNote } from '../../engine/data/errors.js';
 import { readDataFile } from '../../engine/data/detect.js';
 import type { SsRecord } from '../../engine/data/labels-ss.js';
+import type { SignalPRecord } from '../../engine/data/signalp.js';
 import { loadModel } from '../../engine/esm2/model.js';
 import { METHOD_NAMES } from '../../engine/peft/index.js';
 import { parameterCount } from '../../engine/peft/method.js';
-import { type SsLabels, ssLabelled, ssTask } from '../../engine/tasks/secondary-structure/task.js';
+import { type SsHeadKind, type SsLabels, ssLabelled, ssTask } from '../../engine/tasks/secondary-structure/task.js';
+import { SP_MAX_LENGTH, spLabelled } from '../../engine/tasks/signal-peptide/labels.js';
+import { spTask } from '../../engine/tasks/signal-peptide/task.js';
+import type { TaskSpec } from '../../engine/train/task.js';
 import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../engine/train/trainer.js';
 import { parseProviders, progressLine, resolveModelDir } from '../options.js';
 
 const TARGET_ALIASES: Record<string, string> = { q: 'query', k: 'key', v: 'value', o: 'attn_out', query: 'query', key: 'key', value: 'value', attn_out: 'attn_out', ffn_in: 'ffn_in', ffn_out: 'ffn_out' };
 
-const usage = `usage: plmw train --model DIR --task ss --train FILE --val FILE --method NAME [options] --epochs N --out RUN_DIR
+const usage = `usage: plmw train --model DIR --task ss|sp --train FILE --val FILE --method NAME [options] --epochs N --out RUN_DIR
 
 Fine-tunes ESM-2 with a parameter-efficient method and writes a run directory (run.json,
 metrics.jsonl, checkpoints of the trainable tensors). Running the same command again on an
@@ -22,7 +26,14 @@ interrupted run resumes it from its last checkpoint.
 task and data:
   --task ss            secondary structure (per-residue head)
   --labels ss8|ss3     label set for --task ss (default ss8; FLIP files have ss3 only)
-  --train, --val FILE  LIFT_SS text, NetSurfP CSV or FLIP files (format detected)
+  --head linear|cnn    head for --task ss (default linear; cnn = Conv1d over residues, then Linear)
+  --cnn-kernel K --cnn-channels N   CNN head shape (default 7 and 64)
+  --task sp            signal peptides: Linear to 37 emissions + SignalP 6.0's constrained CRF
+                       over the first ${SP_MAX_LENGTH} residues (longer sequences are cut, noted)
+  --no-kingdom         for --task sp: no kingdom input (default: a learned kingdom bias)
+  --train, --val FILE  ss: LIFT_SS text, NetSurfP CSV or FLIP files (format detected);
+                       sp: SignalP 6.0 3-line files (>ACC|KINGDOM|TYPE|PARTITION)
+  --train-partitions LIST, --val-partitions LIST   sp: keep only these partitions (e.g. 0,1)
 method (${METHOD_NAMES.join(', ')}):
   --top-k K            only the top K blocks get the method ("lightweight" tuning)
   --r N --alpha N --dropout P --targets q,k,v,o,ffn_in,ffn_out     lora, dora
@@ -35,6 +46,11 @@ optimisation:
   --patience N (5, 0 = no early stopping) --seed N (1) --no-reuse --checkpoint-every N --log-every N
 runtime:
   --provider LIST --threads N --name TEXT`;
+
+/** Every note on stderr (nothing is skipped silently). */
+function printNotes(notes: readonly Note[]): void {
+  for (const n of notes) console.error(formatNote(n));
+}
 
 export const trainCommand: Command = {
   name: 'train',
@@ -52,7 +68,8 @@ export const trainCommand: Command = {
         lr: { type: 'string' }, optimizer: { type: 'string' }, 'weight-decay': { type: 'string' }, clip: { type: 'string' }, warmup: { type: 'string' },
         schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'no-reuse': { type: 'boolean' },
         'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' }, provider: { type: 'string' }, threads: { type: 'string' },
-        name: { type: 'string' }, out: { type: 'string' },
+        name: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, 'cnn-kernel': { type: 'string' }, 'cnn-channels': { type: 'string' },
+        'no-kingdom': { type: 'boolean' }, 'train-partitions': { type: 'string' }, 'val-partitions': { type: 'string' },
       },
     });
     for (const k of ['model', 'task', 'train', 'val', 'method', 'epochs', 'out'] as const) if (!a[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
@@ -63,9 +80,25 @@ export const trainCommand: Command = {
       if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < 0) throw new UserError(`--${k}: expected a ${int ? 'whole ' : ''}number >= 0, got '${s}'`, 2);
       return n;
     };
-    if (a.task !== 'ss') throw new UserError(`--task '${a.task}': only 'ss' is available in this version (the signal-peptide head is not built yet)`, 2);
+    if (a.task !== 'ss' && a.task !== 'sp') throw new UserError(`--task must be ss (secondary structure) or sp (signal peptides), got '${a.task}'`, 2);
     const labels = (a.labels ?? 'ss8') as SsLabels;
     if (labels !== 'ss8' && labels !== 'ss3') throw new UserError(`--labels must be ss8 or ss3, got '${labels}'`, 2);
+    const headKind = (a.head ?? 'linear') as SsHeadKind;
+    if (headKind !== 'linear' && headKind !== 'cnn') throw new UserError(`--head must be linear or cnn, got '${a.head}'`, 2);
+    if (a.task === 'sp' && (a.head || a.labels || a['cnn-kernel'] || a['cnn-channels'])) throw new UserError('--head, --cnn-*, --labels are options of --task ss', 2);
+    if (a.task === 'ss' && (a['no-kingdom'] || a['train-partitions'] || a['val-partitions'])) throw new UserError('--no-kingdom and --*-partitions are options of --task sp', 2);
+    const cnnKernel = num('cnn-kernel', true);
+    if (cnnKernel !== undefined && cnnKernel % 2 === 0) throw new UserError(`--cnn-kernel must be odd, got ${cnnKernel}`, 2);
+    const task: TaskSpec = a.task === 'sp'
+      ? spTask({ kingdom: !a['no-kingdom'] })
+      : ssTask(labels, { head: headKind, kernel: cnnKernel, channels: num('cnn-channels', true) });
+    const partitions = (k: 'train-partitions' | 'val-partitions'): Set<number> | null => {
+      const v = a[k];
+      if (v === undefined) return null;
+      const list = v.split(',').map((x) => x.trim());
+      if (list.some((x) => !/^\d+$/.test(x))) throw new UserError(`--${k}: expected a comma-separated list of partition numbers, got '${v}'`, 2);
+      return new Set(list.map(Number));
+    };
 
     const methodOptions: Record<string, unknown> = {};
     const set = (k: string, v: unknown) => v !== undefined && (methodOptions[k] = v);
@@ -89,7 +122,7 @@ export const trainCommand: Command = {
 
     const cfg: TrainerConfig = {
       ...TRAINER_DEFAULTS,
-      model: resolveModelDir(a.model!), task: `ss-${labels}`, method: a.method!, methodOptions,
+      model: resolveModelDir(a.model!), task: task.name, method: a.method!, methodOptions,
       epochs: num('epochs', true)!, batchSize: num('batch', true) ?? TRAINER_DEFAULTS.batchSize, accumulate: num('accumulate', true) ?? 1,
       lr: num('lr') ?? TRAINER_DEFAULTS.lr, optimizer: (a.optimizer ?? 'adamw') as 'adamw' | 'adamax', weightDecay: num('weight-decay') ?? TRAINER_DEFAULTS.weightDecay,
       maxGradNorm: num('clip') ?? TRAINER_DEFAULTS.maxGradNorm, warmupSteps: num('warmup', true) ?? 0,
@@ -101,16 +134,24 @@ export const trainCommand: Command = {
     if (!['constant', 'linear', 'cosine'].includes(cfg.schedule)) throw new UserError(`--schedule must be constant, linear or cosine`, 2);
     if (cfg.batchSize < 1 || cfg.accumulate < 1 || cfg.epochs < 1) throw new UserError('--batch, --accumulate and --epochs must be at least 1', 2);
 
-    const load = async (file: string): Promise<LabelledSequence[]> => {
+    const load = async (file: string, which: 'train' | 'val'): Promise<LabelledSequence[]> => {
       const d = await readDataFile(file);
-      if (d.format === 'signalp' || d.format === 'fasta') throw new UserError(`${file}: ${d.format} data has no secondary-structure labels`);
-      for (const n of d.result.notes) console.error(formatNote(n));
+      if (a.task === 'ss' && (d.format === 'signalp' || d.format === 'fasta')) throw new UserError(`${file}: ${d.format} data has no secondary-structure labels`);
+      if (a.task === 'sp' && d.format !== 'signalp') throw new UserError(`${file}: --task sp needs a SignalP 3-line file (>ACCESSION|KINGDOM|TYPE|PARTITION), this is ${d.format}`);
+      printNotes(d.result.notes);
       const rejected = d.result.notes.filter((n) => n.kind === 'rejected').length;
       if (rejected) throw new UserError(`${file}: ${rejected} record(s) rejected; fix them first`);
-      return ssLabelled(d.result.records as SsRecord[], labels);
+      if (d.format !== 'signalp') return ssLabelled(d.result.records as SsRecord[], labels);
+      const keep = partitions(which === 'train' ? 'train-partitions' : 'val-partitions');
+      const records = (d.result.records as SignalPRecord[]).filter((r) => keep === null || keep.has(r.partition));
+      if (records.some((r) => r.labels === null)) throw new UserError(`${file}: records without a label line cannot be trained on`);
+      const sp = spLabelled(records);
+      printNotes(sp.notes);
+      if (sp.inexact) console.error(`plmw train: ${file}: ${sp.inexact} record(s) trained on their derived region path (no allowed path fits SignalP 6.0's region tags)`);
+      return sp.items;
     };
-    const data = { train: await load(a.train!), val: await load(a.val!) };
-    const task = ssTask(labels);
+    const data = { train: await load(a.train!, 'train'), val: await load(a.val!, 'val') };
+    if (data.train.length === 0 || data.val.length === 0) throw new UserError(`no ${data.train.length === 0 ? 'training' : 'validation'} sequences left (check --train-partitions / --val-partitions)`);
     const model = loadModel(cfg.model);
     const prep = prepare(cfg, task, model);
     console.error(`plmw train: ${prep.method.name} ${JSON.stringify(prep.method.options)}: ${parameterCount(prep.params).toLocaleString('en-US')} trainable parameters ` +

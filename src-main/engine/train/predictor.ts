@@ -1,5 +1,8 @@
 // Predictions from trained parameters: the evaluation graph (no dropout, all blocks from the
 // tokens) fed with a run's tensors, over sequences batched by length.
+// `predict` returns each sequence's rows of the head's `probs` output; what they mean is the
+// task's business (SS: class probabilities; SP: emissions + CRF parameters, decoded by
+// tasks/signal-peptide/decode.ts — see predictSp below).
 
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +11,11 @@ import { type LoadedModel, loadModel } from '../esm2/model.js';
 import { createMethod } from '../peft/index.js';
 import type { PeftMethod } from '../peft/method.js';
 import { type RuntimeOptions, type Session, createSession } from '../runtime/index.js';
-import { ssTask } from '../tasks/secondary-structure/task.js';
+import type { Kingdom } from '../data/signalp.js';
+import { type SsHeadKind, ssTask } from '../tasks/secondary-structure/task.js';
+import { type SpDecoded, decodeSp } from '../tasks/signal-peptide/decode.js';
+import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
+import { spTask } from '../tasks/signal-peptide/task.js';
 import { type TensorMap, loadCheckpoint } from './checkpoint.js';
 import type { Head } from './head.js';
 import type { RunRecord } from './run-dir.js';
@@ -36,20 +43,38 @@ export class Predictor {
     return new Predictor(model, head, session, feeds);
   }
 
-  /** Per sequence, the head's outputs [len+2, C] (row 0 = <cls>). */
-  async predict(sequences: readonly string[], batchSize = 16): Promise<Float32Array[]> {
+  /**
+   * Per sequence, the head's outputs [len+2, C] (row 0 = <cls>). `labels` (optional, one array
+   * of len per sequence) are fed to the head instead of all -1: the SP head reads the kingdom
+   * from them; the loss output is not used here.
+   */
+  async predict(sequences: readonly string[], batchSize = 16, labels?: readonly Int32Array[]): Promise<Float32Array[]> {
+    if (labels && labels.length !== sequences.length) throw new Error(`predict: ${labels.length} label arrays for ${sequences.length} sequences`);
     const out: Float32Array[] = new Array(sequences.length);
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].length - sequences[a].length || a - b);
     for (let k = 0; k < order.length; k += batchSize) {
       const idx = order.slice(k, k + batchSize);
       const enc = this.model.tokenizer.encodeBatch(idx.map((i) => sequences[i]), 'int64');
       const T = enc.maxLen;
-      const labels = this.head.labelFeeds({ labels: idx.map((i) => new Int32Array(sequences[i].length).fill(-1)) }, T, 'float32');
-      const r = await this.session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, T]), ...labels, ...this.params });
+      const feeds = this.head.labelFeeds({ labels: idx.map((i) => labels?.[i] ?? new Int32Array(sequences[i].length).fill(-1)) }, T, 'float32');
+      const r = await this.session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, T]), ...feeds, ...this.params });
       const C = (r.probs.dims as number[])[2];
       idx.forEach((i, b) => (out[i] = (r.probs.data as Float32Array).slice(b * T * C, (b * T + sequences[i].length + 2) * C)));
     }
     return out;
+  }
+
+  /**
+   * Signal-peptide predictions (SP runs only): the sequences cut to their first maxLength
+   * residues, run through the graph, and decoded in TypeScript (Viterbi, marginals, type
+   * probabilities, cleavage site; decode.ts). kingdoms[i] = null means unknown (no kingdom term).
+   */
+  async predictSp(sequences: readonly string[], kingdoms: readonly (Kingdom | null)[], batchSize = 16): Promise<SpDecoded[]> {
+    if (this.head.name !== 'crf') throw new Error(`predictSp: this run's head is '${this.head.name}', not the signal-peptide CRF`);
+    const maxLength = Number(this.head.options.maxLength ?? SP_MAX_LENGTH);
+    const cut = sequences.map((s) => s.slice(0, maxLength));
+    const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)));
+    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null));
   }
 
   release(): Promise<void> {
@@ -57,10 +82,23 @@ export class Predictor {
   }
 }
 
-export function taskFor(name: string): TaskSpec {
-  if (name === 'ss-ss8') return ssTask('ss8');
-  if (name === 'ss-ss3') return ssTask('ss3');
-  throw new Error(`unknown task '${name}'`);
+/**
+ * The task of a run from its task name (run.json `task`) and, when given, the head options
+ * recorded in run.json `head` (e.g. CNN channels). Names: ss-ss8, ss-ss3, ss-ss8-cnn,
+ * ss-ss3-cnn (secondary structure), sp, sp-nokingdom (signal peptides).
+ */
+export function taskFor(name: string, head?: Record<string, unknown>): TaskSpec {
+  const ss = /^ss-(ss8|ss3)(?:-(cnn))?$/.exec(name);
+  if (ss) {
+    const kind: SsHeadKind = ss[2] === 'cnn' ? 'cnn' : 'linear';
+    const num = (k: string) => (typeof head?.[k] === 'number' ? (head[k] as number) : undefined);
+    return ssTask(ss[1] as 'ss8' | 'ss3', { head: kind, kernel: num('kernel'), channels: num('channels') });
+  }
+  if (name === 'sp' || name === 'sp-nokingdom') {
+    const maxLength = typeof head?.maxLength === 'number' ? head.maxLength : undefined;
+    return spTask({ kingdom: name === 'sp', maxLength });
+  }
+  throw new Error(`unknown task '${name}' (ss-ss8, ss-ss3, ss-ss8-cnn, ss-ss3-cnn, sp, sp-nokingdom)`);
 }
 
 export interface OpenedRun {
@@ -78,7 +116,8 @@ export function openRun(runDir: string, modelDir?: string): OpenedRun {
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
   const method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
-  const head = taskFor(record.task).head(model.config);
+  const { name: _headName, ...headOptions } = record.head ?? { name: '' };
+  const head = taskFor(record.task, headOptions).head(model.config);
   const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'best.safetensors'));
   return { record, model, method, head, params };
 }

@@ -1,13 +1,21 @@
 // Secondary structure as a training task: a per-residue head over SS8 (SS3 derived from its
 // predictions) or over SS3 directly; validation reports Q8 and/or Q3 over scored residues.
+// Heads: 'linear' (one Linear per residue, task names ss-ss8 / ss-ss3) or 'cnn' (Conv1d over
+// the residue axis then a Linear, cnn-head.ts; task names ss-ss8-cnn / ss-ss3-cnn).
 import type { Esm2Config } from '../../esm2/config.js';
 import { SS3_STATES, SS8_STATES, SS8_TO_SS3, type SsRecord } from '../../data/labels-ss.js';
 import { linearHead } from '../../train/head.js';
+import { type CnnHeadOptions, cnnHead } from './cnn-head.js';
 import type { TaskSpec } from '../../train/task.js';
 import type { LabelledSequence } from '../../train/trainer.js';
 import { evaluateSs } from './metrics.js';
 
 export type SsLabels = 'ss8' | 'ss3';
+export type SsHeadKind = 'linear' | 'cnn';
+
+export interface SsHeadOptions extends CnnHeadOptions {
+  head?: SsHeadKind;
+}
 
 /** SS records as labelled sequences (-1 where the residue is not scored). */
 export function ssLabelled(records: readonly SsRecord[], labels: SsLabels): LabelledSequence[] {
@@ -28,11 +36,13 @@ function argmaxRows(p: Float32Array, n: number, C: number): Int32Array {
   return out;
 }
 
-export function ssTask(labels: SsLabels): TaskSpec {
+export function ssTask(labels: SsLabels, o: SsHeadOptions = {}): TaskSpec {
   const C = labels === 'ss8' ? SS8_STATES.length : SS3_STATES.length;
+  const kind = o.head ?? 'linear';
+  if (kind !== 'linear' && kind !== 'cnn') throw new Error(`secondary structure: unknown head '${kind}' (linear, cnn)`);
   return {
-    name: `ss-${labels}`,
-    head: (cfg: Esm2Config) => linearHead(C, cfg.hiddenSize),
+    name: kind === 'linear' ? `ss-${labels}` : `ss-${labels}-${kind}`,
+    head: (cfg: Esm2Config) => (kind === 'cnn' ? cnnHead(C, cfg.hiddenSize, { kernel: o.kernel, channels: o.channels }) : linearHead(C, cfg.hiddenSize)),
     selectMetric: labels === 'ss8' ? 'q8' : 'q3',
     metrics(val, probs): Record<string, number> {
       const pairs = val.map((s, i) => ({ truth: s.labels, pred: argmaxRows(probs[i], s.sequence.length, C) }));
