@@ -9,8 +9,8 @@ import { type SignalPRecord, readSignalPFile } from '../../src-main/engine/data/
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { createMethod } from '../../src-main/engine/peft/index.js';
 import { negLogLikelihoodTagSets } from '../../src-main/engine/tasks/signal-peptide/crf-reference.js';
-import { decodeSp, unpackSpRows } from '../../src-main/engine/tasks/signal-peptide/decode.js';
-import { spHead, spOutputWidth } from '../../src-main/engine/tasks/signal-peptide/head.js';
+import { crfParamsOf, decodeSp, emissionsOf } from '../../src-main/engine/tasks/signal-peptide/decode.js';
+import { spHead } from '../../src-main/engine/tasks/signal-peptide/head.js';
 import {
   SP_MAX_LENGTH,
   allowedStates,
@@ -95,18 +95,19 @@ describe('signal-peptide labels', () => {
 });
 
 describe('signal-peptide head in a float64 graph', () => {
-  it('has the loss of the reference multi-tag NLL of the emissions and CRF it outputs (1e-9)', async () => {
-    const { run } = await float64Session(true, false);
+  it('has the loss of the reference multi-tag NLL of its emissions and CRF tensors (1e-9)', async () => {
+    const { run, values } = await float64Session(true, false);
+    const params = crfParamsOf(values);
     const seqs = spLabelled(pickRecords(24)).items;
     expect(seqs.length).toBeGreaterThanOrEqual(4);
     const out = await run(seqs);
     const [B, T, W] = out.probs.dims as number[];
-    expect(W).toBe(spOutputWidth());
+    expect(W).toBe(NUM_REGION_STATES);
     const probs = out.probs.data as Float64Array;
     let total = 0;
     seqs.forEach((s, b) => {
       const n = s.sequence.length;
-      const { emissions, params } = unpackSpRows(probs.subarray(b * T * W, (b * T + n + 2) * W), n);
+      const emissions = emissionsOf(probs.subarray(b * T * W, (b * T + n + 2) * W), n);
       const tags = new Uint8Array(n * NUM_REGION_STATES);
       for (let i = 0; i < n; i++) for (const st of allowedStates(s.labels[i])!) tags[i * NUM_REGION_STATES + st] = 1;
       total += negLogLikelihoodTagSets(emissions, params, tags);
@@ -187,7 +188,8 @@ describe('signal-peptide prediction path', () => {
       });
       // the same rows decoded directly give the same answer (one code path)
       const rows = await pr.predict([seqs[0]], 16, [kingdomOnlyLabels(seqs[0].length, 'NEGATIVE')]);
-      expect(decodeSp(rows[0], seqs[0].length, 'NEGATIVE').letters).toBe(dec[0].letters);
+      const crf = crfParamsOf(new Map([...params].map(([k, t]) => [k, t.data])));
+      expect(decodeSp(rows[0], seqs[0].length, 'NEGATIVE', crf).letters).toBe(dec[0].letters);
     } finally {
       await pr.release();
     }

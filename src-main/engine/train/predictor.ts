@@ -13,7 +13,7 @@ import type { PeftMethod } from '../peft/method.js';
 import { type RuntimeOptions, type Session, createSession } from '../runtime/index.js';
 import type { Kingdom } from '../data/signalp.js';
 import { type SsHeadKind, ssTask } from '../tasks/secondary-structure/task.js';
-import { type SpDecoded, decodeSp } from '../tasks/signal-peptide/decode.js';
+import { type SpDecoded, crfParamsOf, decodeSp } from '../tasks/signal-peptide/decode.js';
 import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
 import { spTask } from '../tasks/signal-peptide/task.js';
 import { type TensorMap, loadCheckpoint } from './checkpoint.js';
@@ -74,7 +74,8 @@ export class Predictor {
     const maxLength = Number(this.head.options.maxLength ?? SP_MAX_LENGTH);
     const cut = sequences.map((s) => s.slice(0, maxLength));
     const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)));
-    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null));
+    const crf = crfParamsOf(new Map(Object.entries(this.params).map(([k, t]) => [k.replace(/^param\./, ''), t.data as Float32Array])));
+    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf));
   }
 
   release(): Promise<void> {

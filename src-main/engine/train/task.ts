@@ -7,7 +7,10 @@ import type { LabelledSequence } from './trainer.js';
 export interface TaskSpec {
   name: string;
   head(cfg: Esm2Config): Head;
-  /** probs[i]: [len+2, C] per validation sequence, token positions (row 0 = <cls>) */
-  metrics(val: readonly LabelledSequence[], probs: readonly Float32Array[], numClasses: number): Record<string, number>;
+  /**
+   * probs[i]: the head's per-residue output [len+2, C] per validation sequence, token positions
+   * (row 0 = <cls>); params: the trained tensors at this point (e.g. a CRF's transitions).
+   */
+  metrics(val: readonly LabelledSequence[], probs: readonly Float32Array[], numClasses: number, params: ReadonlyMap<string, Float32Array>): Record<string, number>;
   selectMetric: string;
 }

@@ -238,7 +238,8 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
       idx.forEach((i, b) => (probs[i] = (out.probs.data as Float32Array).slice(b * T * C, (b * T + data.val[i].sequence.length + 2) * C)));
       hooks.onProgress?.({ phase: 'validate', epoch: state.epoch, step: state.step, done: Math.min(k + cfg.batchSize, order.length), total: order.length, sequencesPerSecond: 0 });
     }
-    return { loss: weight ? lossSum / weight : 0, metrics: task.metrics(data.val, probs, head.numClasses) };
+    const trained = new Map([...values].map(([k, t]) => [k, t.data as Float32Array]));
+    return { loss: weight ? lossSum / weight : 0, metrics: task.metrics(data.val, probs, head.numClasses, trained) };
   };
 
   const write = (row: Record<string, unknown>) => {

@@ -1,12 +1,11 @@
-// Prediction split: the graph gives emissions and the CRF parameters (head.ts packs both into
-// its `probs` output); everything read off the CRF — Viterbi path, posterior marginals, the six
+// Prediction split: the graph gives the emissions, the run gives the trained CRF tensors;
+// everything read off the CRF — Viterbi path, posterior marginals, the six
 // SP-type probabilities and the cleavage site — is computed here in TypeScript, in float64, by
 // crf-reference.ts (the same code the in-graph CRF is tested against). Validation during
 // training, `plmw evaluate` and `plmw predict` all go through `decodeSp`.
 import type { Kingdom, SpType } from '../../data/signalp.js';
 import { type CrfParams, type Emissions, predictSignalP } from './crf-reference.js';
-import { SIGNALP6_CRF, crfParamSizes, crfParamsFromVectors } from './crf-graph.js';
-import { SP_PACK_ROWS, spOutputWidth, spPackWidth } from './head.js';
+import { SIGNALP6_CRF, crfParamsFromVectors } from './crf-graph.js';
 import { NUM_REGION_STATES, pathLetters } from './regions.js';
 
 export interface SpDecoded {
@@ -26,23 +25,27 @@ export interface SpDecoded {
   marginals: Float64Array;
 }
 
-/** Emissions [len x 37] and the CRF parameters from one sequence's packed output rows [len+2, 37+K]. */
-export function unpackSpRows(rows: ArrayLike<number>, length: number): { emissions: Emissions; params: CrfParams } {
-  const W = spOutputWidth();
+/** Emissions [len x 37] from one sequence's output rows [len+2, 37] (row 0 = <cls>). */
+export function emissionsOf(rows: ArrayLike<number>, length: number): Emissions {
   const C = NUM_REGION_STATES;
-  if (rows.length !== (length + 2) * W) throw new Error(`signal-peptide output: ${rows.length} values for ${length} residues, expected ${(length + 2) * W}`);
+  if (rows.length !== (length + 2) * C) throw new Error(`signal-peptide output: ${rows.length} values for ${length} residues, expected ${(length + 2) * C}`);
   const data = new Float64Array(length * C);
-  for (let i = 0; i < length; i++) for (let j = 0; j < C; j++) data[i * C + j] = rows[(i + 1) * W + j];
-  const K = spPackWidth();
-  const total = crfParamSizes(SIGNALP6_CRF).total;
-  const flat = new Float64Array(SP_PACK_ROWS * K);
-  for (let r = 0; r < SP_PACK_ROWS; r++) for (let c = 0; c < K; c++) flat[r * K + c] = rows[r * W + C + c];
-  return { emissions: { length, numTags: C, data }, params: crfParamsFromVectors(SIGNALP6_CRF, flat.subarray(0, total)) };
+  for (let i = 0; i < length * C; i++) data[i] = rows[C + i];
+  return { length, numTags: C, data };
 }
 
-export function decodeSp(rows: ArrayLike<number>, length: number, kingdom: Kingdom | null): SpDecoded {
-  const { emissions, params } = unpackSpRows(rows, length);
-  const p = predictSignalP(emissions, params, kingdom);
+/** The CRF parameters from a run's trained tensors (head.crf.transitions, .start, .end). */
+export function crfParamsOf(trained: ReadonlyMap<string, ArrayLike<number>>): CrfParams {
+  const parts = ['head.crf.transitions', 'head.crf.start', 'head.crf.end'].map((n) => {
+    const t = trained.get(n);
+    if (!t) throw new Error(`no trained tensor '${n}': not a signal-peptide CRF run`);
+    return Array.from(t);
+  });
+  return crfParamsFromVectors(SIGNALP6_CRF, parts.flat());
+}
+
+export function decodeSp(rows: ArrayLike<number>, length: number, kingdom: Kingdom | null, crf: CrfParams): SpDecoded {
+  const p = predictSignalP(emissionsOf(rows, length), crf, kingdom);
   return {
     length,
     kingdom,

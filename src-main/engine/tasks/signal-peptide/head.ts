@@ -16,13 +16,9 @@
 //   kingdom    [B, 4]      one-hot kingdom (when the kingdom input is on)
 // Loss: mean over scored sequences of  log Z - log Z(tags)  (crf-graph.ts).
 //
-// Output `probs` [B, T, 37 + K] (T = tokens, row 0 = <cls>, row i = residue i): columns 0..36
-// are the emission scores of each row; columns 37.. of rows 0, 1, 2 hold the CRF parameters
-// [transitions (allowed list order), start (start-state order), end (37)], K per row, zero
-// elsewhere. Why: the trainer's validation and the predictor keep only `probs` rows 0..len+1 of
-// each sequence, and Viterbi, marginals, type probabilities and the cleavage site are computed
-// from emissions AND transitions in TypeScript by crf-reference.ts (decode.ts), so both travel
-// in the rows every caller already keeps. Three rows always exist (len >= 1).
+// Output `probs` [B, T, 37] (T = tokens, row 0 = <cls>, row i = residue i): the emission scores.
+// Viterbi, marginals, type probabilities and the cleavage site are computed from them and the
+// trained CRF tensors in TypeScript by crf-reference.ts (decode.ts).
 import * as ort from 'onnxruntime-node';
 import { type Tensor, ops } from '../../graph/index.js';
 import type { Head } from '../../train/head.js';
@@ -38,24 +34,11 @@ export interface SpHeadOptions {
   maxLength?: number;
 }
 
-/** Parameter rows the packed `probs` output uses: K values per row in rows 0..2. */
-export const SP_PACK_ROWS = 3;
-
-export function spPackWidth(): number {
-  return Math.ceil(crfParamSizes(SIGNALP6_CRF).total / SP_PACK_ROWS);
-}
-
-/** Column count of the packed `probs` output. */
-export function spOutputWidth(): number {
-  return NUM_REGION_STATES + spPackWidth();
-}
-
 export function spHead(hidden: number, o: SpHeadOptions = {}): Head {
   const C = NUM_REGION_STATES;
   const useKingdom = o.kingdom ?? true;
   const Lmax = o.maxLength ?? SP_MAX_LENGTH;
   const sizes = crfParamSizes(SIGNALP6_CRF);
-  const K = spPackWidth();
   const params: Head['params'] = [
     { name: 'head.weight', shape: [C, hidden], init: { kind: 'normal', std: 0.02 } },
     { name: 'head.bias', shape: [C], init: { kind: 'zeros' }, decay: false },
@@ -88,17 +71,7 @@ export function spHead(hidden: number, o: SpHeadOptions = {}): Head {
       const nll = crfTagSetNll(emR, valid, tags, crf);
       const loss = ops.div(ops.sumAll(ops.mul(nll, scored)), ops.maximum(ops.sumAll(scored), 1));
 
-      // packed output: emissions | CRF parameters in rows 0..2
-      const flat = ops.concat(
-        [ctx.param('head.crf.transitions'), ctx.param('head.crf.start'), ctx.param('head.crf.end'), ops.constant(g, new Array<number>(SP_PACK_ROWS * K - sizes.total).fill(0), dtype)].filter(
-          (t) => t.shape[0] !== 0,
-        ),
-        0,
-      );
-      const rows = ops.expand(ops.reshape(flat, [1, SP_PACK_ROWS, K]), ['B', SP_PACK_ROWS, K]);
-      const zeros = ops.constantOfShape(g, ops.shapeTensor(g, ['B', 'T', K]), ['B', 'T', K], 0, dtype);
-      const packed = ops.slice(ops.concat([rows, zeros], 1), [0], [-SP_PACK_ROWS], [1]); // [B, T, K]
-      return { loss, outputs: { probs: ops.concat([em, packed], 2) } };
+      return { loss, outputs: { probs: em } };
     },
     labelFeeds(batch, _T, dtype) {
       const B = batch.labels.length;

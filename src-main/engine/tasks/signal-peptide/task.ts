@@ -11,7 +11,7 @@ import type { Esm2Config } from '../../esm2/config.js';
 import type { Kingdom, SpType } from '../../data/signalp.js';
 import type { TaskSpec } from '../../train/task.js';
 import type { LabelledSequence } from '../../train/trainer.js';
-import { type SpDecoded, decodeSp } from './decode.js';
+import { type SpDecoded, crfParamsOf, decodeSp } from './decode.js';
 import { type SpHeadOptions, spHead } from './head.js';
 import { cleavageSiteOfLabels, kingdomOf, typeOf } from './labels.js';
 import { type SpEvalItem, type SpTypeMetrics, evaluateSignalP } from './metrics.js';
@@ -53,8 +53,9 @@ export function spTask(o: SpHeadOptions = {}): TaskSpec {
     name: spTaskName(o),
     head: (cfg: Esm2Config) => spHead(cfg.hiddenSize, o),
     selectMetric: 'mcc2',
-    metrics(val, probs) {
-      const decoded = val.map((s, i) => decodeSp(probs[i], s.sequence.length, kingdomOf(s.labels)));
+    metrics(val, probs, _C, trained) {
+      const crf = crfParamsOf(trained);
+      const decoded = val.map((s, i) => decodeSp(probs[i], s.sequence.length, kingdomOf(s.labels), crf));
       const items = spEvalItems(val, decoded);
       return spSummary(evaluateSignalP(items), items);
     },
