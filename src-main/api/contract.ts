@@ -23,10 +23,11 @@ import type { FastaRecord } from '../engine/data/fasta.js';
 import type { EmitKind } from '../engine/esm2/infer.js';
 import type { InstalledModel } from '../engine/models/store.js';
 import type { ModelSpec } from '../engine/models/registry.js';
+import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
 import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
 import type { ApiErrorInfo } from './errors.js';
-import { array, boolean, integer, invalid, object, oneOf, optional, string, type Schema } from './schema.js';
+import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
 // ---- shared value lists (checked against the engine's types at compile time) -------------------
 
@@ -320,4 +321,328 @@ export interface PlmwBridge {
   onEvent(cb: (event: ApiEvent) => void): () => void;
   /** the path of a dropped File (Electron's webUtils.getPathForFile); '' when it has none */
   pathForFile(file: File): string;
+}
+
+// ---- the workbench UI's job kinds (registered in src-main/engine/jobs/kinds/*.ts) ---------------
+// Every one is a job (answering { jobId }; the result comes with `job.done`): plain methods are
+// dispatched by ApiService's own handler table, job kinds are the contract's open extension point.
+//   train            fine-tune; writes a run directory under the runs root
+//   train.resume     continue an interrupted run with the configuration and data it started with
+//   train.estimate   trainable parameters and a memory estimate, before anything runs
+//   predict          a run's per-residue predictions for sequences (JSON for plotting; files on request)
+//   attention        a model's (or a run's) attention maps and contacts for one sequence
+//   export           CSV / GFF3 / FASTA / JSON / annotated PDB-mmCIF from a prediction
+//   runs.evaluation  per-class validation metrics of runs (the `eval/val.json` train writes)
+
+/** PEFT method names (checked against the engine's list at compile time). */
+export const TRAIN_METHODS = ['lora', 'dora', 'ia3', 'adapter', 'prompt', 'prefix', 'probe', 'full'] as const;
+const trainMethodsMatchEngine: Same<(typeof TRAIN_METHODS)[number], MethodName> = true;
+void trainMethodsMatchEngine;
+export const TRAIN_TASKS = ['ss', 'sp'] as const;
+export const LORA_TARGETS = ['query', 'key', 'value', 'attn_out', 'ffn_in', 'ffn_out'] as const;
+export const IA3_TARGETS = ['key', 'value', 'ffn'] as const;
+export const PREDICT_KINGDOMS = ['EUKARYA', 'ARCHAEA', 'NEGATIVE', 'POSITIVE', 'unknown'] as const;
+export const EXPORT_FORMATS = ['csv', 'gff3', 'fasta', 'json', 'pdb'] as const;
+
+const modelArg = string({ minLength: 1, maxLength: 4096 });
+/** a data file given as its text (browser: a picked or dropped file) or as a path on this machine */
+const dataInput = object(
+  {
+    text: optional(string({ minLength: 1, maxLength: 512 * 1024 * 1024 })),
+    path: optional(path_),
+    /** shown in notes instead of '<text>' */
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+  },
+  (v, p) => {
+    if ((v.text === undefined) === (v.path === undefined)) invalid(`${p === 'request' ? '' : `${p}.`}${v.text === undefined ? 'text' : 'path'}`, 'give exactly one of text or path');
+  },
+);
+/** method options (the engine checks what each method reads; unknown names are refused here) */
+const methodOptions = object({
+  /** only the top K blocks get the method ("lightweight" tuning) */
+  topK: optional(integer({ min: 0, max: 1000 })),
+  r: optional(integer({ min: 1, max: 4096 })),
+  alpha: optional(number({ min: 0 })),
+  dropout: optional(number({ min: 0, max: 0.99 })),
+  /** lora/dora: query,key,value,attn_out,ffn_in,ffn_out; ia3: key,value,ffn */
+  targets: optional(array(oneOf([...LORA_TARGETS, 'ffn'] as const), { minItems: 1, unique: true })),
+  variant: optional(oneOf(['houlsby', 'pfeiffer', 'parallel'] as const)),
+  size: optional(integer({ min: 1, max: 65536 })),
+  activation: optional(oneOf(['relu', 'gelu', 'tanh'] as const)),
+  scale: optional(number()),
+  tokens: optional(integer({ min: 1, max: 1000 })),
+  deep: optional(boolean()),
+});
+const trainShape = {
+  model: modelArg,
+  task: oneOf(TRAIN_TASKS),
+  /** ss: label set (default ss8) */
+  labels: optional(oneOf(['ss8', 'ss3'] as const)),
+  /** ss: head (default linear) */
+  head: optional(oneOf(['linear', 'cnn'] as const)),
+  /** sp: without the kingdom input (default: with it) */
+  noKingdom: optional(boolean()),
+  method: oneOf(TRAIN_METHODS),
+  options: optional(methodOptions),
+  batchSize: optional(integer({ min: 1, max: 4096 })),
+  providers: optional(array(oneOf(PROVIDERS), { minItems: 1, unique: true })),
+  threads: optional(integer({ min: 1, max: 1024 })),
+};
+const trainCheck = (v: { task: string; labels?: unknown; head?: unknown; noKingdom?: unknown }) => {
+  if (v.task === 'sp' && (v.labels !== undefined || v.head !== undefined)) invalid(v.labels !== undefined ? 'labels' : 'head', 'is an option of task ss');
+  if (v.task === 'ss' && v.noKingdom !== undefined) invalid('noKingdom', 'is an option of task sp');
+};
+
+export const UI_JOB_SCHEMAS = {
+  train: object(
+    {
+      ...trainShape,
+      train: dataInput,
+      val: dataInput,
+      epochs: integer({ min: 1, max: 10_000 }),
+      lr: optional(number({ min: 0, max: 10 })),
+      seed: optional(integer({ min: 0, max: 2 ** 31 - 1 })),
+      /** display name (default: the run id) */
+      name: optional(string({ minLength: 1, maxLength: 200 })),
+      /** run folder name (default: METHOD-TASK-YYYYMMDD-HHMMSS); must not hold a run yet */
+      id: optional(runId),
+      /** runs root (default <home>/runs, as runs.list) */
+      root: runsRoot,
+      /** optimizer steps between train-loss lines (default 1: every step, for live curves) */
+      logEvery: optional(integer({ min: 0, max: 1_000_000 })),
+      patience: optional(integer({ min: 0, max: 10_000 })),
+    },
+    trainCheck,
+  ),
+  /** the run's saved configuration and data are used as they were (the trainer refuses any change) */
+  'train.resume': object({ id: runId, root: runsRoot }),
+  'train.estimate': object(
+    {
+      ...trainShape,
+      /** the training data, to size the estimate by its longest sequence (else `maxLength`) */
+      train: optional(dataInput),
+      /** residues of the longest sequence (default 512; ignored when `train` is given) */
+      maxLength: optional(integer({ min: 1, max: 100_000 })),
+    },
+    trainCheck,
+  ),
+  predict: object({
+    run: runId,
+    root: runsRoot,
+    sequences: array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 100_000 }) }), { minItems: 1, maxItems: 10_000 }),
+    /** SP runs: kingdom of the sequences ('unknown' = no kingdom term); required when the run reads it */
+    kingdom: optional(oneOf(PREDICT_KINGDOMS)),
+    /** also keep the prediction files at this prefix (PREFIX.residues.csv, PREFIX.json, ...) */
+    out: optional(path_),
+  }),
+  attention: object(
+    {
+      /** a model folder or installed model name ... */
+      model: optional(modelArg),
+      /** ... or a run: its fine-tuned backbone (PEFT method applied) */
+      run: optional(runId),
+      root: runsRoot,
+      sequence: object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 2000 }) }),
+    },
+    (v) => {
+      if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
+    },
+  ),
+  export: object(
+    {
+      /** a prediction's JSON file (PredictResult.json) */
+      prediction: path_,
+      formats: array(oneOf(EXPORT_FORMATS), { minItems: 1, unique: true }),
+      /** folder the files go to (created) */
+      outDir: path_,
+      /** file name stem (default: the prediction's) */
+      name: optional(string({ pattern: /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/, patternHint: "must be letters, digits, '_', '-', '.' (not first)" })),
+      /** pdb: the structure file to annotate (PDB or mmCIF) */
+      structure: optional(path_),
+      /** pdb: chain to annotate (default A) */
+      chain: optional(string({ minLength: 1, maxLength: 4 })),
+      /** pdb: which predicted sequence (default the first) */
+      sequenceId: optional(string({ pattern: SEQ_ID })),
+    },
+    (v) => {
+      if (v.formats.includes('pdb') && v.structure === undefined) invalid('structure', 'is required for the pdb format');
+    },
+  ),
+  'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+} satisfies Record<string, Schema<unknown>>;
+
+export type TrainRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train']>;
+export type TrainResumeRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train.resume']>;
+export type TrainEstimateRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train.estimate']>;
+export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
+export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
+export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
+export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type TrainMethodOptions = NonNullable<TrainRequest['options']>;
+export type DataInput = TrainRequest['train'];
+
+export interface TrainResult {
+  id: string;
+  dir: string;
+  status: string;
+  best?: { metric: string; value: number; epoch: number };
+  final?: Record<string, number>;
+  params: { trainable: number; total: number };
+  wallSeconds: number;
+  /** data notes (what the parsers changed or warned about) */
+  notes: Note[];
+  /** per-class validation metrics written to RUN/eval/val.json (absent when evaluation failed: see evalError) */
+  evaluation?: RunEvaluation;
+  evalError?: string;
+}
+
+export interface TrainEstimate {
+  method: string;
+  methodOptions: Record<string, unknown>;
+  trainable: number;
+  methodParams: number;
+  headParams: number;
+  /** backbone + head (+ method unless full) */
+  total: number;
+  trainableFraction: number;
+  /** lowest block with trainable parameters (blocks below run once and are reused) */
+  lowestBlock: number;
+  layers: number;
+  memory: {
+    /** the checkpoint, kept in memory for onnxruntime */
+    weightsBytes: number;
+    /** trainable tensors x 4 (values, gradients, two optimizer moments), float32 */
+    optimizerBytes: number;
+    /** activations kept for the backward pass of one batch (estimate) */
+    activationBytes: number;
+    /** reused outputs of the frozen blocks (one [len, d] float32 per sequence; spilled to disk past the cache limit) */
+    featureCacheBytes: number;
+    totalBytes: number;
+    /** how the estimate is made */
+    formula: string;
+  };
+  batchSize: number;
+  maxLength: number;
+  sequences?: number;
+}
+
+export interface PredictedSs {
+  /** the class letters in probability order, e.g. 'GHIEBTSC' */
+  states: string;
+  ss8?: string;
+  ss3: string;
+  /** [length x 8] row-major; absent for SS3 runs */
+  p8?: number[];
+  /** [length x 3] row-major, H E C */
+  p3: number[];
+}
+
+export interface PredictedSp {
+  kingdom: string | null;
+  prediction: string;
+  typeProbabilities: Record<string, number>;
+  /** 1-based last residue of the signal peptide; null without one */
+  cleavageSite: number | null;
+  /** residues read (the first 70) */
+  predictedResidues: number;
+  /** Viterbi region letters (S L T P I M O), one per predicted residue */
+  regions: string;
+  /** region letters in the order of regionProbs' columns */
+  regionLetters: string;
+  /** [predictedResidues x regionLetters.length]: posterior probability of each region letter */
+  regionProbs: number[];
+}
+
+export interface PredictedSequence {
+  id: string;
+  sequence: string;
+  ss?: PredictedSs;
+  sp?: PredictedSp;
+}
+
+export interface PredictResult {
+  run: string;
+  task: 'secondary-structure' | 'signal-peptide';
+  runTask: string;
+  /** the prediction JSON (what `export` reads) */
+  json: string;
+  /** every file written (PREFIX.residues.csv, PREFIX.json, ...) */
+  files: string[];
+  notes: Note[];
+  sequences: PredictedSequence[];
+  seconds: number;
+}
+
+export interface AttentionResult {
+  id: string;
+  sequence: string;
+  source: { kind: 'model' | 'run'; model: string; run?: string; method?: string };
+  layers: number;
+  heads: number;
+  /** tokens: <cls>, residues, <eos> */
+  tokens: string[];
+  /** [L, H, T, T] with T = length + 2, quantised: value = byte / 255 * scale[l * H + h] */
+  attentions: { shape: [number, number, number, number]; scale: number[]; base64: string };
+  /** [length x length] float32, little-endian */
+  contacts: { shape: [number, number]; base64: string };
+  provider: string;
+}
+
+export interface ExportedFile {
+  format: (typeof EXPORT_FORMATS)[number];
+  path: string;
+  bytes: number;
+  /** the content, for files up to 4 MiB (the browser offers them as downloads) */
+  text?: string;
+}
+
+export interface ExportResult {
+  files: ExportedFile[];
+  /** what the structure annotation did (pdb) */
+  structureSummary?: string;
+}
+
+export interface ClassScore {
+  /** SS: the state letter; SP: KINGDOM/TYPE */
+  label: string;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number;
+  /** SP rows: MCC2 */
+  mcc?: number;
+}
+
+export interface RunEvaluation {
+  id: string;
+  task: 'ss' | 'sp';
+  /** SS: SS8 classes (SS3 for SS3 runs); SP: one row per kingdom and type */
+  classes: ClassScore[];
+  /** SS: the SS3 classes of an SS8 run */
+  classes3?: ClassScore[];
+  summary: Record<string, number>;
+}
+
+export interface RunsEvaluationResult {
+  runs: { id: string; evaluation?: RunEvaluation; missing?: string }[];
+}
+
+export interface JobKinds {
+  train: TrainRequest;
+  'train.resume': TrainResumeRequest;
+  'train.estimate': TrainEstimateRequest;
+  predict: PredictRequest;
+  attention: AttentionRequest;
+  export: ExportRequest;
+  'runs.evaluation': RunsEvaluationRequest;
+}
+
+export interface JobResults {
+  train: TrainResult;
+  'train.resume': TrainResult;
+  'train.estimate': TrainEstimate;
+  predict: PredictResult;
+  attention: AttentionResult;
+  export: ExportResult;
+  'runs.evaluation': RunsEvaluationResult;
 }

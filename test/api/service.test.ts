@@ -50,7 +50,7 @@ describe('validation', () => {
 
   it('answers an envelope through handle(), never throwing', async () => {
     expect(await api.handle(42, {})).toEqual({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
-    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest'] } });
+    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation'] } });
   });
 
   it('has a schema for every plain method and every built-in job kind', () => {
@@ -64,12 +64,12 @@ describe('validation', () => {
 describe('job kinds are open for the trainer', () => {
   it('a registered kind becomes a method validated by its own validator', async () => {
     expect(RESERVED_JOB_KINDS).toEqual(['train', 'evaluate', 'predict', 'export']);
-    registerJobKind('export', {
+    registerJobKind('evaluate', {
       validate: (r) => object({ run: string({ minLength: 1 }), formats: array(string(), { minItems: 1 }) }).parse(r, 'request'),
       run: async () => ({}),
     });
-    expect(await err(api.dispatch('export', { run: 'r1', formats: [] }))).toMatchObject({ code: 'bad_request', field: 'formats' });
-    expect(() => registerJobKind('export', { validate: (r) => r, run: async () => ({}) })).toThrow(/already registered/);
+    expect(await err(api.dispatch('evaluate', { run: 'r1', formats: [] }))).toMatchObject({ code: 'bad_request', field: 'formats' });
+    expect(() => registerJobKind('evaluate', { validate: (r) => r, run: async () => ({}) })).toThrow(/already registered/);
     expect(() => registerJobKind('Bad Name', { validate: (r) => r, run: async () => ({}) })).toThrow(/invalid job kind name/);
   });
 });

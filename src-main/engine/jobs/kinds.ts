@@ -42,5 +42,8 @@ if (!getJobKind('infer')) {
   // importing the module that calls registerJobKind (see src-main/api/contract.ts), e.g.
   //   await import('../train/job-kind.js')  -> registerJobKind('train', { validate, run })
   // Keep those modules light at import time (lazy-import the engine inside `run`).
+  // The workbench UI's kinds: train, train.resume, train.estimate, predict, attention, export,
+  // runs.evaluation (src-main/engine/jobs/kinds/).
+  await import('./kinds/index.js');
   // ------------------------------------------------------------------------------------------
 }

@@ -1,0 +1,62 @@
+// Shared pieces of the UI job kinds: the runs root, the task of a train request, and training
+// data given as text or as a path, read by the same detecting parsers as `plmw train`.
+import path from 'node:path';
+import type { DataInput, TrainEstimateRequest, TrainRequest } from '../../../api/contract.js';
+import { ApiError } from '../../../api/errors.js';
+import { parseDetected, readDataFile, type DetectedResult } from '../../data/detect.js';
+import { formatNote, type Note } from '../../data/errors.js';
+import type { SsRecord } from '../../data/labels-ss.js';
+import type { SignalPRecord } from '../../data/signalp.js';
+import { runsRoot } from '../../runs/store.js';
+import { ssLabelled, ssTask } from '../../tasks/secondary-structure/task.js';
+import { spLabelled } from '../../tasks/signal-peptide/labels.js';
+import { spTask } from '../../tasks/signal-peptide/task.js';
+import type { TaskSpec } from '../../train/task.js';
+import type { LabelledSequence } from '../../train/trainer.js';
+
+export function resolveRunsRoot(root: string | undefined, home: string): string {
+  return path.resolve(root ?? runsRoot(home));
+}
+
+type TaskFields = Pick<TrainRequest, 'task' | 'labels' | 'head' | 'noKingdom'>;
+
+export function taskOf(r: TaskFields): TaskSpec {
+  return r.task === 'sp' ? spTask({ kingdom: !r.noKingdom }) : ssTask(r.labels ?? 'ss8', { head: r.head ?? 'linear' });
+}
+
+/** The trainer's method options from the request's (names as the engine reads them). */
+export function methodOptionsOf(r: Pick<TrainRequest | TrainEstimateRequest, 'options'>): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r.options ?? {})) if (v !== undefined) o[k] = v;
+  return o;
+}
+
+export async function readInput(d: DataInput, which: string): Promise<{ file: string; detected: DetectedResult }> {
+  if (d.path !== undefined) return { file: d.path, detected: await readDataFile(d.path) };
+  const file = d.name ?? `<${which}>`;
+  return { file, detected: parseDetected(d.text!, { file }) };
+}
+
+/** Labelled sequences of a data input for the task; rejected records or a wrong format fail with the located reason. */
+export async function loadLabelled(d: DataInput, which: 'train' | 'val', r: TaskFields): Promise<{ items: LabelledSequence[]; notes: Note[] }> {
+  const { file, detected } = await readInput(d, which);
+  const notes: Note[] = [...detected.result.notes];
+  const rejected = notes.filter((n) => n.kind === 'rejected');
+  if (rejected.length) throw new ApiError('bad_request', `${which} data: ${rejected.length} record(s) rejected (first: ${formatNote(rejected[0])}); fix them first`, which);
+  if (r.task === 'ss') {
+    if (detected.format === 'signalp' || detected.format === 'fasta') {
+      throw new ApiError('bad_request', `${which} data (${file}): ${detected.format} data has no secondary-structure labels (LIFT_SS, NetSurfP CSV or FLIP files have them)`, which);
+    }
+    const items = ssLabelled(detected.result.records as SsRecord[], r.labels ?? 'ss8');
+    if (items.length === 0) throw new ApiError('bad_request', `${which} data (${file}): no sequences`, which);
+    return { items, notes };
+  }
+  if (detected.format !== 'signalp') throw new ApiError('bad_request', `${which} data (${file}): task sp needs a SignalP 3-line file (>ACCESSION|KINGDOM|TYPE|PARTITION), this is ${detected.format}`, which);
+  const records = detected.result.records as SignalPRecord[];
+  if (records.some((x) => x.labels === null)) throw new ApiError('bad_request', `${which} data (${file}): records without a label line cannot be trained on`, which);
+  const sp = spLabelled(records);
+  if (sp.items.length === 0) throw new ApiError('bad_request', `${which} data (${file}): no sequences`, which);
+  return { items: sp.items, notes: [...notes, ...sp.notes] };
+}
+
+export const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
