@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { encodeSs, SS8_STATES } from '../../src-main/engine/data/labels-ss.js';
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { ssTask } from '../../src-main/engine/tasks/secondary-structure/task.js';
+import { listRuns } from '../../src-main/engine/runs/store.js';
 import { RunDir } from '../../src-main/engine/train/run-dir.js';
 import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../src-main/engine/train/trainer.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
@@ -119,9 +120,13 @@ describe('crash safety', () => {
     const killAt = 8 + Math.floor(Math.random() * 20);
     expect(await run(killed, killAt)).toBeNull(); // died by signal
     const mid = JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8'));
-    expect(mid.status).toBe('running'); // what a kill leaves; the run store shows it as interrupted
+    expect(mid.status).toBe('running'); // what a kill leaves behind
     new RunDir(killed).readMetrics(); // still readable
+    // the run store (what the app lists after a restart) shows it as interrupted
+    const listed = (await listRuns(dir)).find((r) => r.id === 'killed');
+    expect(listed?.status).toBe('interrupted');
     expect(await run(killed)).toBe(0);
+    expect((await listRuns(dir)).find((r) => r.id === 'killed')?.status).toBe('completed');
     expect(withoutTiming(path.join(killed, 'metrics.jsonl'))).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
     expect(JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8')).final).toEqual(JSON.parse(readFileSync(path.join(straight, 'run.json'), 'utf8')).final);
   });
