@@ -25,3 +25,17 @@ export function progressLine(text: string): void {
   if (!process.stderr.isTTY) return;
   process.stderr.write(`\r\x1b[2K${text}`);
 }
+
+/**
+ * A numeric option: undefined when absent; a usage error (exit 2) naming the option when it is
+ * not a number, not whole where a count is wanted, or below the minimum.
+ */
+export function numberOption(name: string, value: string | undefined, o: { whole?: boolean; min?: number } = {}): number | undefined {
+  if (value === undefined) return undefined;
+  const min = o.min ?? 0;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < min || (o.whole && !Number.isInteger(n))) {
+    throw new UserError(`--${name}: expected a ${o.whole ? 'whole ' : ''}number >= ${min}, got '${value}'`, 2);
+  }
+  return n;
+}

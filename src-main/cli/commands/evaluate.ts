@@ -7,7 +7,7 @@ import { InputError } from '../../engine/data/errors.js';
 import { writeJson } from '../../engine/export/json.js';
 import { EvaluationInputError, evaluateRun, formatEvaluation } from '../../engine/tasks/evaluate.js';
 import { currentVersions } from '../../engine/tasks/predict.js';
-import { parseProviders } from '../options.js';
+import { parseProviders, numberOption } from '../options.js';
 
 const usage = `usage: plmw evaluate --run RUN_DIR --data FILE [--out metrics.json] [options]
 
@@ -41,12 +41,7 @@ export const evaluateCommand: Command = {
       },
     });
     if (!a.run || !a.data) throw new UserError(`--run and --data are required\n\n${usage}`, 2);
-    const int = (k: 'batch' | 'threads') => {
-      if (a[k] === undefined) return undefined;
-      const n = Number(a[k]);
-      if (!Number.isInteger(n) || n < 1) throw new UserError(`--${k}: expected a whole number >= 1, got '${a[k]}'`, 2);
-      return n;
-    };
+    const int = (k: 'batch' | 'threads') => numberOption(k, a[k], { whole: true, min: 1 });
     const out = a.out ?? path.join(a.run, 'eval', `${path.basename(a.data)}.metrics.json`);
     let e;
     try {

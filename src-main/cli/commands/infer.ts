@@ -7,7 +7,7 @@ import { formatNote } from '../../engine/data/errors.js';
 import { EMIT_KINDS, type EmitKind } from '../../engine/esm2/infer.js';
 import { DEFAULT_EMIT, releaseWarmRunner, runInferJob } from '../../engine/jobs/infer-job.js';
 import { plmwHome } from '../../engine/models/store.js';
-import { parseProviders, progressLine, resolveModelDir } from '../options.js';
+import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
 
 const usage = `usage: plmw infer --model DIR --fasta FILE --out FILE.safetensors [options]
 
@@ -47,12 +47,7 @@ export const inferCommand: Command = {
     if (!v.model || !v.fasta || !v.out) throw new UserError(`--model, --fasta and --out are required\n\n${usage}`, 2);
     const emit = v.emit ? (v.emit.split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[]) : [...DEFAULT_EMIT];
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
-    const int = (name: string, s: string | undefined, min = 0) => {
-      if (s === undefined) return undefined;
-      const n = Number(s);
-      if (!Number.isInteger(n) || n < min) throw new UserError(`--${name}: expected a whole number >= ${min}, got '${s}'`, 2);
-      return n;
-    };
+    const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
     const ctrl = new AbortController();
     const stop = () => ctrl.abort();
     process.once('SIGINT', stop);

@@ -5,7 +5,7 @@ import { UserError } from '../command.js';
 import { InputError, formatNote } from '../../engine/data/errors.js';
 import { KINGDOMS, type Kingdom } from '../../engine/data/signalp.js';
 import { PredictInputError, predictRun, prefixDir } from '../../engine/tasks/predict.js';
-import { parseProviders } from '../options.js';
+import { parseProviders, numberOption } from '../options.js';
 
 const usage = `usage: plmw predict --run RUN_DIR --fasta FILE --out PREFIX [options]
 
@@ -41,12 +41,7 @@ export const predictCommand: Command = {
       },
     });
     if (!a.run || !a.fasta || !a.out) throw new UserError(`--run, --fasta and --out are required\n\n${usage}`, 2);
-    const int = (k: 'batch' | 'threads') => {
-      if (a[k] === undefined) return undefined;
-      const n = Number(a[k]);
-      if (!Number.isInteger(n) || n < 1) throw new UserError(`--${k}: expected a whole number >= 1, got '${a[k]}'`, 2);
-      return n;
-    };
+    const int = (k: 'batch' | 'threads') => numberOption(k, a[k], { whole: true, min: 1 });
     let kingdom: Kingdom | 'unknown' | undefined;
     if (a.kingdom !== undefined) {
       const k = a.kingdom.toUpperCase();

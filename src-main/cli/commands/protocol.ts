@@ -5,7 +5,7 @@ import { InputError } from '../../engine/data/errors.js';
 import { type CvScheme, type MethodSpec, ProtocolError, parseMethodSpec, runProtocol } from '../../engine/protocol/protocol.js';
 import { EvaluationInputError } from '../../engine/tasks/evaluate.js';
 import type { TrainerConfig } from '../../engine/train/trainer.js';
-import { parseProviders, resolveModelDir } from '../options.js';
+import { parseProviders, resolveModelDir, numberOption } from '../options.js';
 
 const usage = `usage: plmw protocol --task sp --model DIR --data FILE --method SPEC [--method SPEC ...] --out DIR [options]
        plmw protocol --task ss --model DIR --train FILE --val FILE --test FILE --method SPEC [...] --out DIR [options]
@@ -57,13 +57,7 @@ export const protocolCommand: Command = {
     if (a.labels && a.labels !== 'ss8' && a.labels !== 'ss3') throw new UserError(`--labels must be ss8 or ss3`, 2);
     if (a.head && a.head !== 'linear' && a.head !== 'cnn') throw new UserError(`--head must be linear or cnn`, 2);
     if (a.optimizer && a.optimizer !== 'adamw' && a.optimizer !== 'adamax') throw new UserError('--optimizer must be adamw or adamax', 2);
-    const num = (k: keyof typeof a, int = false): number | undefined => {
-      const s = a[k] as string | undefined;
-      if (s === undefined) return undefined;
-      const n = Number(s);
-      if (!Number.isFinite(n) || n < 0 || (int && !Number.isInteger(n))) throw new UserError(`--${k}: expected a ${int ? 'whole ' : ''}number >= 0, got '${s}'`, 2);
-      return n;
-    };
+    const num = (k: keyof typeof a, whole = false) => numberOption(k, a[k] as string | undefined, { whole });
     let methods: MethodSpec[];
     try {
       methods = a.method.map(parseMethodSpec);

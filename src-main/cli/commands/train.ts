@@ -13,7 +13,7 @@ import { SP_MAX_LENGTH, spLabelled } from '../../engine/tasks/signal-peptide/lab
 import { spTask } from '../../engine/tasks/signal-peptide/task.js';
 import type { TaskSpec } from '../../engine/train/task.js';
 import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../engine/train/trainer.js';
-import { parseProviders, progressLine, resolveModelDir } from '../options.js';
+import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
 
 const TARGET_ALIASES: Record<string, string> = { q: 'query', k: 'key', v: 'value', o: 'attn_out', query: 'query', key: 'key', value: 'value', attn_out: 'attn_out', ffn_in: 'ffn_in', ffn_out: 'ffn_out' };
 
@@ -73,13 +73,7 @@ export const trainCommand: Command = {
       },
     });
     for (const k of ['model', 'task', 'train', 'val', 'method', 'epochs', 'out'] as const) if (!a[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
-    const num = (k: keyof typeof a, int = false): number | undefined => {
-      const s = a[k] as string | undefined;
-      if (s === undefined) return undefined;
-      const n = Number(s);
-      if (!Number.isFinite(n) || (int && !Number.isInteger(n)) || n < 0) throw new UserError(`--${k}: expected a ${int ? 'whole ' : ''}number >= 0, got '${s}'`, 2);
-      return n;
-    };
+    const num = (k: keyof typeof a, whole = false) => numberOption(k, a[k] as string | undefined, { whole });
     if (a.task !== 'ss' && a.task !== 'sp') throw new UserError(`--task must be ss (secondary structure) or sp (signal peptides), got '${a.task}'`, 2);
     const labels = (a.labels ?? 'ss8') as SsLabels;
     if (labels !== 'ss8' && labels !== 'ss3') throw new UserError(`--labels must be ss8 or ss3, got '${labels}'`, 2);
