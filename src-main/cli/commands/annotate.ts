@@ -1,14 +1,18 @@
 // `plmw annotate`: per-residue scores into the B-factor column of a PDB or mmCIF file, and
 // optionally predicted helices/strands as HELIX/SHEET (struct_conf/struct_sheet_range).
-// Everything but the intended bytes stays as it was. Scores come from a CSV (position,score);
+// Everything but the intended bytes stays as it was. Scores come from a CSV (position,score),
+// or from a trained run that predicts the given record (--run);
 // positions are chain residues in coordinate order, or positions in --sequence / --fasta when
 // one is given (mapped onto the chain by alignment, reported, and refused when it does not fit).
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/data/errors.js';
 import { annotateParsed, formatMappingReport, formatSummary, parseStructure, resolveChain, SequenceMismatchError } from '../../engine/export/structure/index.js';
 import { cleanSequence } from '../../engine/export/structure/annotate.js';
 import { writeFileAtomic } from '../../engine/export/structure/text.js';
+import { predictRun } from '../../engine/tasks/predict.js';
 import { UserError, type Command } from '../command.js';
 
 const usage = `usage: plmw annotate --structure IN --chain ID --scores CSV --out OUT [options]
@@ -32,7 +36,13 @@ and are listed in the file (PDB: REMARK 950; mmCIF: _plmw_annotation). Nothing e
   --run-label TEXT     which run produced the scores (written with the annotation)
   --model-label TEXT   which model produced the scores (written with the annotation)
   --min-identity X     identity needed when aligning (default 0.5)
-  --out OUT            output file (written to OUT.tmp-<pid>, then renamed)`;
+  --out OUT            output file (written to OUT.tmp-<pid>, then renamed)
+
+From a trained run instead of a CSV (the run predicts the record, then its scores are written):
+  --run RUN --fasta FILE --record ID --score COLUMN
+                       COLUMN is a per-residue column of \`plmw predict\`'s residues CSV, e.g.
+                       p_H (SS8 helix), p3_E (SS3 strand) or an SP region state's probability;
+                       with --ss3 run, the run's predicted SS3 string replaces HELIX/SHEET`;
 
 export const annotateCommand: Command = {
   name: 'annotate',
@@ -59,12 +69,19 @@ export const annotateCommand: Command = {
           'model-label': { type: 'string' },
           'min-identity': { type: 'string' },
           out: { type: 'string' },
+          run: { type: 'string' },
+          score: { type: 'string' },
         },
       }));
     } catch (e) {
       throw new UserError(`${(e as Error).message}\n\n${usage}`, 2);
     }
-    for (const k of ['structure', 'chain', 'scores', 'out'] as const) if (!values[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
+    for (const k of ['structure', 'chain', 'out'] as const) if (!values[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
+    if (values.run !== undefined) {
+      if (values.scores !== undefined) throw new UserError('give --scores or --run, not both', 2);
+      if (values.fasta === undefined || values.score === undefined) throw new UserError('--run needs --fasta FILE (with --record ID) and --score COLUMN', 2);
+    } else if (!values.scores) throw new UserError(`--scores (or --run) is required\n\n${usage}`, 2);
+    if (values.ss3 === 'run' && values.run === undefined) throw new UserError('--ss3 run needs --run', 2);
     if (values.sequence !== undefined && values.fasta !== undefined) throw new UserError('give --sequence or --fasta, not both', 2);
     if (values.record !== undefined && values.fasta === undefined) throw new UserError('--record needs --fasta', 2);
     let minIdentity: number | undefined;
@@ -72,8 +89,8 @@ export const annotateCommand: Command = {
       minIdentity = Number(values['min-identity']);
       if (!(minIdentity >= 0 && minIdentity <= 1)) throw new UserError(`--min-identity '${values['min-identity']}' is not a number in [0,1]`, 2);
     }
-    const structureFile = values.structure!, scoresFile = values.scores!, out = values.out!;
-    const scoreColumn = values['score-column'] ?? 'score';
+    const structureFile = values.structure!, out = values.out!;
+    const scoreColumn = values.score ?? values['score-column'] ?? 'score';
 
     try {
       const s = parseStructure(await readBytes(structureFile), structureFile);
@@ -83,15 +100,27 @@ export const annotateCommand: Command = {
       if (values.fasta !== undefined) sequence = await readFastaRecord(values.fasta, values.record);
       const length = sequence?.length ?? residues.length;
       const what = sequence === undefined ? `chain ${chain} has ${length} residues` : `the sequence has ${length} positions`;
-      const scores = parseScoresCsv(await readText(scoresFile), scoresFile, scoreColumn, length, what);
-      const prediction = { scores, ...(sequence !== undefined && { sequence }), ...(values.ss3 !== undefined && { ss3: values.ss3 }) };
+      let scores: (number | null)[];
+      let ss3 = values.ss3;
+      let runLabel = values['run-label'];
+      let modelLabel = values['model-label'];
+      if (values.run !== undefined) {
+        const fromRun = await runScores(values.run, sequence!, values.record ?? 'query', scoreColumn);
+        scores = fromRun.scores;
+        if (ss3 === 'run') ss3 = fromRun.ss3 ?? (() => { throw new UserError(`--ss3 run: run ${values.run} predicts no secondary structure`); })();
+        runLabel ??= fromRun.runLabel;
+        modelLabel ??= fromRun.modelLabel;
+      } else {
+        scores = parseScoresCsv(await readText(values.scores!), values.scores!, scoreColumn, length, what);
+      }
+      const prediction = { scores, ...(sequence !== undefined && { sequence }), ...(ss3 !== undefined && { ss3 }) };
       const result = checked('--ss3', () =>
         annotateParsed(s, {
           chain,
           prediction,
           scoreName: values['score-name'] ?? scoreColumn,
-          ...(values['run-label'] !== undefined && { runLabel: values['run-label'] }),
-          ...(values['model-label'] !== undefined && { modelLabel: values['model-label'] }),
+          ...(runLabel !== undefined && { runLabel }),
+          ...(modelLabel !== undefined && { modelLabel }),
           ...(minIdentity !== undefined && { minIdentity }),
         }),
       );
@@ -108,6 +137,37 @@ export const annotateCommand: Command = {
     }
   },
 };
+
+/** A run's prediction for one sequence: one score column of its residues CSV, and its SS3 string when it has one. */
+async function runScores(runDir: string, sequence: string, id: string, column: string): Promise<{ scores: number[]; ss3?: string; runLabel: string; modelLabel: string }> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'plmw-annotate-'));
+  try {
+    const fasta = path.join(dir, 'query.fasta');
+    await writeFile(fasta, `>${id}\n${sequence}\n`);
+    const prefix = path.join(dir, 'pred');
+    await predictRun(runDir, fasta, prefix, { kingdom: 'unknown' });
+    const lines = (await readFile(`${prefix}.residues.csv`, 'utf8')).trim().split('\n');
+    const header = splitCsvLine(lines[0]);
+    const col = header.indexOf(column);
+    if (col < 0) throw new UserError(`--score: run ${runDir} writes no column '${column}' (columns: ${header.slice(3).join(', ')})`, 2);
+    const ssCol = header.indexOf('ss3');
+    const rows = lines.slice(1).map(splitCsvLine);
+    const scores = rows.map((r, i) => {
+      const v = Number(r[col]);
+      if (!(v >= 0 && v <= 1)) throw new UserError(`--score: column '${column}' holds ${r[col]} at position ${i + 1}, not a probability in [0,1]`, 2);
+      return v;
+    });
+    const record = JSON.parse(await readFile(path.join(runDir, 'run.json'), 'utf8')) as { id?: string; name?: string; model?: { name?: string; dir?: string } };
+    return {
+      scores,
+      ...(ssCol >= 0 && { ss3: rows.map((r) => r[ssCol]).join('') }),
+      runLabel: record.name ?? record.id ?? path.basename(runDir),
+      modelLabel: record.model?.name ?? record.model?.dir ?? 'unknown',
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** Run f, turning RangeErrors (bad values given on the command line) into UserErrors naming the option. */
 function checked<T>(option: string, f: () => T): T {
