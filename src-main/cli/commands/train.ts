@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
@@ -116,7 +117,7 @@ export const trainCommand: Command = {
 
     const cfg: TrainerConfig = {
       ...TRAINER_DEFAULTS,
-      model: resolveModelDir(a.model!), task: task.name, method: a.method!, methodOptions,
+      model: path.resolve(resolveModelDir(a.model!)), task: task.name, method: a.method!, methodOptions,
       epochs: num('epochs', true)!, batchSize: num('batch', true) ?? TRAINER_DEFAULTS.batchSize, accumulate: num('accumulate', true) ?? 1,
       lr: num('lr') ?? TRAINER_DEFAULTS.lr, optimizer: (a.optimizer ?? 'adamw') as 'adamw' | 'adamax', weightDecay: num('weight-decay') ?? TRAINER_DEFAULTS.weightDecay,
       maxGradNorm: num('clip') ?? TRAINER_DEFAULTS.maxGradNorm, warmupSteps: num('warmup', true) ?? 0,
