@@ -8,6 +8,7 @@
 
 import { type DType, type Dim, Graph, type Tensor, gradients, serialize } from '../graph/index.js';
 import { buildEsm2 } from '../esm2/forward.js';
+import type { Esm2Config } from '../esm2/config.js';
 import type { LoadedModel } from '../esm2/model.js';
 import type { HookContext, PeftMethod, TrainableSpec } from '../peft/method.js';
 import type { Head } from './head.js';
@@ -37,23 +38,22 @@ export interface TaskGraphOptions {
   precision?: 'float32' | 'float64';
 }
 
-export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Head, o: TaskGraphOptions): TaskGraph {
-  const dt: DType = o.precision ?? 'float32';
-  const from = o.fromBlock ?? 0;
-  if (from > method.lowestBlock) throw new Error(`cannot start at block ${from}: the method trains block ${method.lowestBlock}`);
-  const g = new Graph(`${method.name}-${head.name}-${o.training ? 'train' : 'eval'}`);
-  const params = [...method.params, ...head.params];
+/**
+ * What hooks see while a graph is built: trainable tensors become inputs `param.NAME` on first
+ * use (tensors records which were used), dropout masks become inputs `mask.NAME` when training.
+ */
+export function hookContext(g: Graph, cfg: Esm2Config, params: readonly TrainableSpec[], o: { dtype: DType; training: boolean }): { ctx: HookContext; tensors: Map<string, Tensor>; masks: MaskSpec[] } {
   const tensors = new Map<string, Tensor>();
   const masks: MaskSpec[] = [];
   const ctx: HookContext = {
     graph: g,
-    cfg: model.config,
+    cfg,
     param(name) {
       let t = tensors.get(name);
       if (!t) {
         const spec = params.find((p) => p.name === name);
         if (!spec) throw new Error(`no trainable tensor '${name}'`);
-        t = g.input(`param.${name}`, dt, spec.shape);
+        t = g.input(`param.${name}`, o.dtype, spec.shape);
         tensors.set(name, t);
       }
       return t;
@@ -61,9 +61,19 @@ export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Hea
     dropoutMask(name, like, p) {
       if (!o.training || p <= 0) return null;
       masks.push({ name, p, shape: like.shape });
-      return g.input(`mask.${name}`, dt, like.shape);
+      return g.input(`mask.${name}`, o.dtype, like.shape);
     },
   };
+  return { ctx, tensors, masks };
+}
+
+export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Head, o: TaskGraphOptions): TaskGraph {
+  const dt: DType = o.precision ?? 'float32';
+  const from = o.fromBlock ?? 0;
+  if (from > method.lowestBlock) throw new Error(`cannot start at block ${from}: the method trains block ${method.lowestBlock}`);
+  const g = new Graph(`${method.name}-${head.name}-${o.training ? 'train' : 'eval'}`);
+  const params = [...method.params, ...head.params];
+  const { ctx, tensors, masks } = hookContext(g, model.config, params, { dtype: dt, training: o.training });
   // tokens first: its dims define the symbols B and T
   const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(ctx), fromLayer: from, precision: dt });
   const h = head.build(ctx, esm.final, dt);

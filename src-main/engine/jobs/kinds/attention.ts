@@ -12,10 +12,10 @@ import { parseFasta } from '../../data/fasta.js';
 import { buildEsm2 } from '../../esm2/forward.js';
 import { Esm2Runner } from '../../esm2/infer.js';
 import { loadModel } from '../../esm2/model.js';
-import { Graph, type Tensor, serialize } from '../../graph/index.js';
-import type { HookContext } from '../../peft/method.js';
+import { Graph, serialize } from '../../graph/index.js';
 import { createSession } from '../../runtime/index.js';
 import { openRun } from '../../train/predictor.js';
+import { hookContext } from '../../train/task-graph.js';
 import { resolveModelArg } from '../infer-job.js';
 import { resolveRunsRoot } from './common.js';
 
@@ -70,22 +70,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     const run = openRun(runDir);
     const { model, method } = run;
     const g = new Graph('attention-of-run');
-    const used = new Map<string, Tensor>();
-    const hctx: HookContext = {
-      graph: g,
-      cfg: model.config,
-      param(name) {
-        let t = used.get(name);
-        if (!t) {
-          const spec = method.params.find((p) => p.name === name);
-          if (!spec) throw new Error(`no trained tensor '${name}'`);
-          t = g.input(`param.${name}`, 'float32', spec.shape);
-          used.set(name, t);
-        }
-        return t;
-      },
-      dropoutMask: () => null,
-    };
+    const { ctx: hctx, tensors: used } = hookContext(g, model.config, method.params, { dtype: 'float32', training: false });
     const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(hctx), outputs: { attentions: true, contacts: true } });
     const m = serialize(g, { outputs: { attentions: esm.attentions!, contacts: esm.contacts! } });
     const session = await createSession(m.model, { externalData: model.externalData });
