@@ -26,19 +26,8 @@ import {
   firstDisallowed,
   trainingTagSets,
 } from '../../src-main/engine/tasks/signal-peptide/regions.js';
+import { rng } from '../helpers/gradcheck.js';
 import { shared } from '../helpers/paths.js';
-
-/** Small deterministic PRNG (mulberry32) so the cases are reproducible. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomEmissions(length: number, numTags: number, r: () => number, scale = 3): Emissions {
   return { length, numTags, data: Float64Array.from({ length: length * numTags }, () => (r() - 0.5) * 2 * scale) };
