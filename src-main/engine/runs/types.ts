@@ -1,7 +1,7 @@
 // The run directory format (written by the trainer, read by the run store) and what the store
 // returns. Types only: the API contract and the renderer import them.
 //
-//   RUN/run.json        RunJson below, rewritten atomically by the trainer (heartbeat: updatedAt)
+//   RUN/run.json        RunRecord below, rewritten atomically by the trainer (heartbeat: updatedAt)
 //   RUN/metrics.jsonl   one MetricRecord per line, appended; a crash may leave a torn last line
 //   RUN/checkpoints/    trainable parameters only (safetensors)
 //   RUN/adapter/        Hugging Face PEFT export (optional)
@@ -9,30 +9,45 @@
 
 export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'cancelled';
 
-export interface RunJson {
+/** run.json as the trainer writes it (the one definition of the format). */
+export interface RunRecord {
   format: 1;
   id: string;
   name: string;
   createdAt: string;
-  /** heartbeat: rewritten at least every minute while running */
   updatedAt: string;
   status: RunStatus;
-  pid?: number;
-  hostname?: string;
-  task?: 'ss' | 'sp';
-  method?: { name: string; [option: string]: unknown };
-  model?: { dir?: string; sha256?: string; name?: string };
-  params?: { trainable?: number; total?: number };
-  seed?: number;
-  versions?: Record<string, string>;
-  provider?: string;
-  hardware?: Record<string, unknown>;
-  wallSeconds?: number;
-  peakRssBytes?: number;
-  best?: { metric: string; value: number; epoch?: number };
+  pid: number;
+  hostname: string;
+  task: string;
+  method: { name: string } & Record<string, unknown>;
+  head: { name: string } & Record<string, unknown>;
+  model: { dir: string; sha256: string; name?: string; config: Record<string, unknown> };
+  params: { trainable: number; total: number };
+  config: Record<string, unknown>;
+  seed: number;
+  versions: Record<string, string>;
+  provider: string;
+  hardware: Record<string, unknown>;
+  wallSeconds: number;
+  peakRssBytes: number;
+  best?: { metric: string; value: number; epoch: number };
   final?: Record<string, number>;
+  /** the Hugging Face PEFT export in `adapter/`, or why there is none */
+  adapter?: { exported: true; dir: string } | { exported: false; reason: string };
   error?: string;
 }
+
+/** The fields every run.json must have; readers accept files with any of the others missing. */
+type RunCore = 'format' | 'id' | 'name' | 'createdAt' | 'updatedAt' | 'status';
+
+/**
+ * run.json as the run store reads it: RunRecord with everything but the core fields optional
+ * (one level deep), for runs written by older versions or other tools.
+ */
+export type RunJson = Pick<RunRecord, RunCore> & {
+  [K in Exclude<keyof RunRecord, RunCore>]?: RunRecord[K] extends object ? Partial<RunRecord[K]> : RunRecord[K];
+};
 
 export interface MetricRecord {
   step?: number;

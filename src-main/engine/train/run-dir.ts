@@ -5,38 +5,10 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic.js';
 import os from 'node:os';
+import type { RunRecord } from '../runs/types.js';
 import path from 'node:path';
 
-export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'cancelled';
-
-export interface RunRecord {
-  format: 1;
-  id: string;
-  name: string;
-  createdAt: string;
-  updatedAt: string;
-  status: RunStatus;
-  pid: number;
-  hostname: string;
-  task: string;
-  method: { name: string } & Record<string, unknown>;
-  head: { name: string } & Record<string, unknown>;
-  model: { dir: string; sha256: string; name?: string; config: Record<string, unknown> };
-  params: { trainable: number; total: number };
-  config: Record<string, unknown>;
-  seed: number;
-  versions: Record<string, string>;
-  provider: string;
-  hardware: Record<string, unknown>;
-  wallSeconds: number;
-  peakRssBytes: number;
-  best?: { metric: string; value: number; epoch: number };
-  final?: Record<string, number>;
-  /** the Hugging Face PEFT export in `adapter/`, or why there is none */
-  adapter?: { exported: true; dir: string } | { exported: false; reason: string };
-  error?: string;
-}
-
+export type { RunRecord, RunStatus } from '../runs/types.js';
 export { writeFileAtomic };
 
 export class RunDir {
