@@ -15,6 +15,7 @@ import { PEFT_EXPORTABLE, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
 import { createMethod } from '../peft/index.js';
+import { HEARTBEAT_STALE_MS } from '../runs/store.js';
 import { type PeftMethod, type TrainableSpec, parameterCount } from '../peft/method.js';
 import { type ProviderName, createSession } from '../runtime/index.js';
 import { type LoopState, type TensorMap, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
@@ -189,6 +190,14 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   const t0 = performance.now() - state.elapsedSeconds * 1000;
   const elapsed = () => (performance.now() - t0) / 1000;
   const sampleRss = () => (record.peakRssBytes = Math.max(record.peakRssBytes, process.memoryUsage().rss));
+  // run.json's updatedAt is the heartbeat the run store reads for runs on other hosts (a run
+  // silent for HEARTBEAT_STALE_MS counts as interrupted): refresh it well inside that limit.
+  let lastBeat = performance.now();
+  const heartbeat = () => {
+    if (performance.now() - lastBeat < HEARTBEAT_STALE_MS / 4) return;
+    lastBeat = performance.now();
+    run.writeRecord({ ...record, updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
+  };
   const D = model.config.hiddenSize;
 
   // Frozen blocks run once.
@@ -196,7 +205,10 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   let valCache: FeatureCache | null = null;
   if (from > 0) {
     const fs = await createSession(buildFeatureGraph(model, from), runtime);
-    const progress = (done: number) => hooks.onProgress?.({ phase: 'features', epoch: state.epoch, step: state.step, done, total: data.train.length + data.val.length, sequencesPerSecond: 0 });
+    const progress = (done: number) => {
+      heartbeat();
+      hooks.onProgress?.({ phase: 'features', epoch: state.epoch, step: state.step, done, total: data.train.length + data.val.length, sequencesPerSecond: 0 });
+    };
     trainCache = await FeatureCache.compute(fs, model.tokenizer, data.train.map((s) => s.sequence), D, { limitBytes: cfg.featureCacheBytes, spillFile: path.join(runPath, 'features-train.cache'), onProgress: progress });
     valCache = await FeatureCache.compute(fs, model.tokenizer, data.val.map((s) => s.sequence), D, { limitBytes: cfg.featureCacheBytes, spillFile: path.join(runPath, 'features-val.cache') });
     await fs.release();
@@ -296,6 +308,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
         state.logLoss.sum += stepLoss;
         state.logLoss.count++;
         sampleRss();
+        heartbeat();
         const rate = seen / ((performance.now() - epochStart) / 1000);
         hooks.onProgress?.({ phase: 'train', epoch: state.epoch, step: state.step, done: Math.min(b + cfg.accumulate, micro.length), total: micro.length, sequencesPerSecond: rate, loss: stepLoss });
         if (cfg.logEvery && state.step % cfg.logEvery === 0) {
