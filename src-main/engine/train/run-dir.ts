@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { writeFileAtomic } from '../atomic.js';
 import os from 'node:os';
+import { parseMetrics } from '../runs/store.js';
 import type { RunRecord } from '../runs/types.js';
 import path from 'node:path';
 
@@ -32,13 +33,12 @@ export class RunDir {
     writeFileAtomic(this.runJson, `${JSON.stringify(r, null, 2)}\n`);
   }
 
-  /** Complete lines of metrics.jsonl (a torn last line is left out). */
+  /** The rows of metrics.jsonl, read as the run store reads them (a torn last line is left out); any other bad line is an error here: the trainer wrote this file. */
   readMetrics(): Record<string, unknown>[] {
     if (!existsSync(this.metricsFile)) return [];
-    const text = readFileSync(this.metricsFile, 'utf8');
-    const lines = text.split('\n');
-    if (!text.endsWith('\n')) lines.pop(); // torn by a kill mid-write
-    return lines.filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const { metrics, problems } = parseMetrics(readFileSync(this.metricsFile, 'utf8'));
+    if (problems.length) throw new Error(`${this.metricsFile}:${problems[0].line}: ${problems[0].message}`);
+    return metrics;
   }
   appendMetrics(row: Record<string, unknown>): void {
     const fd = openSync(this.metricsFile, 'a');
