@@ -4,13 +4,12 @@ import type { Command } from '../command.js';
 import { UserError } from '../command.js';
 import { type Note, formatNote } from '../../engine/data/errors.js';
 import { readDataFile } from '../../engine/data/detect.js';
-import type { SsRecord } from '../../engine/data/labels-ss.js';
-import type { SignalPRecord } from '../../engine/data/signalp.js';
 import { loadModel } from '../../engine/esm2/model.js';
 import { METHOD_NAMES } from '../../engine/peft/index.js';
 import { parameterCount } from '../../engine/peft/method.js';
-import { type SsHeadKind, type SsLabels, ssLabelled, ssTask } from '../../engine/tasks/secondary-structure/task.js';
-import { SP_MAX_LENGTH, spLabelled } from '../../engine/tasks/signal-peptide/labels.js';
+import { LabelledDataError, labelledData } from '../../engine/tasks/labelled-data.js';
+import { type SsHeadKind, type SsLabels, ssTask } from '../../engine/tasks/secondary-structure/task.js';
+import { SP_MAX_LENGTH } from '../../engine/tasks/signal-peptide/labels.js';
 import { spTask } from '../../engine/tasks/signal-peptide/task.js';
 import type { TaskSpec } from '../../engine/train/task.js';
 import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../engine/train/trainer.js';
@@ -131,19 +130,16 @@ export const trainCommand: Command = {
 
     const load = async (file: string, which: 'train' | 'val'): Promise<LabelledSequence[]> => {
       const d = await readDataFile(file);
-      if (a.task === 'ss' && (d.format === 'signalp' || d.format === 'fasta')) throw new UserError(`${file}: ${d.format} data has no secondary-structure labels`);
-      if (a.task === 'sp' && d.format !== 'signalp') throw new UserError(`${file}: --task sp needs a SignalP 3-line file (>ACCESSION|KINGDOM|TYPE|PARTITION), this is ${d.format}`);
       printNotes(d.result.notes);
-      const rejected = d.result.notes.filter((n) => n.kind === 'rejected').length;
-      if (rejected) throw new UserError(`${file}: ${rejected} record(s) rejected; fix them first`);
-      if (d.format !== 'signalp') return ssLabelled(d.result.records as SsRecord[], labels);
-      const keep = partitions(which === 'train' ? 'train-partitions' : 'val-partitions');
-      const records = (d.result.records as SignalPRecord[]).filter((r) => keep === null || keep.has(r.partition));
-      if (records.some((r) => r.labels === null)) throw new UserError(`${file}: records without a label line cannot be trained on`);
-      const sp = spLabelled(records);
-      printNotes(sp.notes);
-      if (sp.inexact) console.error(`plmw train: ${file}: ${sp.inexact} record(s) trained on their derived region path (no allowed path fits SignalP 6.0's region tags)`);
-      return sp.items;
+      try {
+        const r = labelledData(d, file, { task: a.task as 'ss' | 'sp', labels, partitions: partitions(which === 'train' ? 'train-partitions' : 'val-partitions'), taskName: '--task sp' });
+        printNotes(r.notes);
+        if (r.inexact) console.error(`plmw train: ${file}: ${r.inexact} record(s) trained on their derived region path (no allowed path fits SignalP 6.0's region tags)`);
+        return r.items;
+      } catch (e) {
+        if (e instanceof LabelledDataError) throw new UserError(e.message);
+        throw e;
+      }
     };
     const data = { train: await load(a.train!, 'train'), val: await load(a.val!, 'val') };
     if (data.train.length === 0 || data.val.length === 0) throw new UserError(`no ${data.train.length === 0 ? 'training' : 'validation'} sequences left (check --train-partitions / --val-partitions)`);

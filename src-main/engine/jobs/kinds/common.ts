@@ -4,12 +4,10 @@ import path from 'node:path';
 import type { DataInput, TrainEstimateRequest, TrainRequest } from '../../../api/contract.js';
 import { ApiError } from '../../../api/errors.js';
 import { parseDetected, readDataFile, type DetectedResult } from '../../data/detect.js';
-import { formatNote, type Note } from '../../data/errors.js';
-import type { SsRecord } from '../../data/labels-ss.js';
-import type { SignalPRecord } from '../../data/signalp.js';
+import type { Note } from '../../data/errors.js';
 import { runsRoot } from '../../runs/store.js';
-import { ssLabelled, ssTask } from '../../tasks/secondary-structure/task.js';
-import { spLabelled } from '../../tasks/signal-peptide/labels.js';
+import { LabelledDataError, labelledData } from '../../tasks/labelled-data.js';
+import { ssTask } from '../../tasks/secondary-structure/task.js';
 import { spTask } from '../../tasks/signal-peptide/task.js';
 import type { TaskSpec } from '../../train/task.js';
 import type { LabelledSequence } from '../../train/trainer.js';
@@ -40,23 +38,15 @@ export async function readInput(d: DataInput, which: string): Promise<{ file: st
 /** Labelled sequences of a data input for the task; rejected records or a wrong format fail with the located reason. */
 export async function loadLabelled(d: DataInput, which: 'train' | 'val', r: TaskFields): Promise<{ items: LabelledSequence[]; notes: Note[] }> {
   const { file, detected } = await readInput(d, which);
-  const notes: Note[] = [...detected.result.notes];
-  const rejected = notes.filter((n) => n.kind === 'rejected');
-  if (rejected.length) throw new ApiError('bad_request', `${which} data: ${rejected.length} record(s) rejected (first: ${formatNote(rejected[0])}); fix them first`, which);
-  if (r.task === 'ss') {
-    if (detected.format === 'signalp' || detected.format === 'fasta') {
-      throw new ApiError('bad_request', `${which} data (${file}): ${detected.format} data has no secondary-structure labels (LIFT_SS, NetSurfP CSV or FLIP files have them)`, which);
-    }
-    const items = ssLabelled(detected.result.records as SsRecord[], r.labels ?? 'ss8');
-    if (items.length === 0) throw new ApiError('bad_request', `${which} data (${file}): no sequences`, which);
-    return { items, notes };
+  let data;
+  try {
+    data = labelledData(detected, file, { task: r.task, labels: r.labels });
+  } catch (e) {
+    if (e instanceof LabelledDataError) throw new ApiError('bad_request', `${which} data (${file}): ${e.reason}`, which);
+    throw e;
   }
-  if (detected.format !== 'signalp') throw new ApiError('bad_request', `${which} data (${file}): task sp needs a SignalP 3-line file (>ACCESSION|KINGDOM|TYPE|PARTITION), this is ${detected.format}`, which);
-  const records = detected.result.records as SignalPRecord[];
-  if (records.some((x) => x.labels === null)) throw new ApiError('bad_request', `${which} data (${file}): records without a label line cannot be trained on`, which);
-  const sp = spLabelled(records);
-  if (sp.items.length === 0) throw new ApiError('bad_request', `${which} data (${file}): no sequences`, which);
-  return { items: sp.items, notes: [...notes, ...sp.notes] };
+  if (data.items.length === 0) throw new ApiError('bad_request', `${which} data (${file}): no sequences`, which);
+  return { items: data.items, notes: [...detected.result.notes, ...data.notes] };
 }
 
 export const isAbort = (e: unknown) => e instanceof DOMException && e.name === 'AbortError';
