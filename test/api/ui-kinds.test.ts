@@ -190,7 +190,7 @@ describe('predict', () => {
 describe('attention', () => {
   const decode = (r: AttentionResult) => {
     const q = new Uint8Array(Buffer.from(r.attentions.base64, 'base64'));
-    const [L, H, T] = r.attentions.shape;
+    const T = r.attentions.shape[2];
     return Float32Array.from(q, (b, i) => (b / 255) * r.attentions.scale[Math.floor(i / (T * T))]) as Float32Array & { L?: number; H?: number };
   };
 

@@ -151,7 +151,6 @@ function endValues(prefix: 'beg' | 'end', r: Residue): Record<string, string | n
 }
 
 function ssChanges(s: MmcifStructure, plan: AnnotationPlan, stats: WriteStats): Change[] {
-  const t = s.tokens;
   const chain = plan.chain;
   const labelChain = plan.residues[0]?.labelChain;
   const changes: Change[] = [];
