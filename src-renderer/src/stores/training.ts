@@ -23,6 +23,7 @@ export const useTrainingStore = defineStore('training', () => {
   const status = ref<'idle' | 'running' | 'done' | 'failed' | 'cancelled'>('idle');
   let timer: ReturnType<typeof setInterval> | undefined;
   let estimateSeq = 0;
+  let pollSeq = 0;
 
   async function refreshEstimate(req: Parameters<typeof jobs.run<'train.estimate'>>[1]) {
     const mine = ++estimateSeq;
@@ -42,9 +43,11 @@ export const useTrainingStore = defineStore('training', () => {
 
   async function poll() {
     if (!runId.value) return;
+    const mine = ++pollSeq;
     try {
       const d = await api.call('runs.get', { id: runId.value });
-      metrics.value = d.metrics;
+      // polls can overlap: an older answer arriving late must not replace newer rows
+      if (mine === pollSeq) metrics.value = d.metrics;
     } catch {
       /* the run folder appears once the data is read */
     }
@@ -58,18 +61,21 @@ export const useTrainingStore = defineStore('training', () => {
     live.value = [];
     clearInterval(timer);
     timer = setInterval(() => void poll(), 500);
+    // The run's last rows are fetched before the outcome is shown, so a finished run's curve is complete.
+    const settle = async () => {
+      clearInterval(timer);
+      await poll();
+    };
     done
-      .then((r) => {
+      .then(async (r) => {
+        await settle();
         result.value = r;
         status.value = 'done';
       })
-      .catch((e: Error) => {
+      .catch(async (e: Error) => {
+        await settle();
         status.value = e.name === 'JobCancelled' ? 'cancelled' : 'failed';
         error.value = e.name === 'JobCancelled' ? '' : e.message;
-      })
-      .finally(() => {
-        clearInterval(timer);
-        void poll();
       });
     jobId.value = id;
   }
