@@ -19,8 +19,10 @@
 //   - A record with no residues is rejected.
 //   - A duplicate id rejects the later record; the note names both lines.
 // Lenient mode (default) returns accepted records plus notes; `strict: true` throws the first
-// rejection as InputError. `parseFasta` works on a string, `readFastaFile` streams a file, and
-// `FastaParser` accepts chunks and can hand each record to a callback instead of keeping them.
+// rejection as InputError. `parseFasta` works on a string, `readFastaFile` streams a file,
+// `FastaParser` accepts chunks and can hand each record and note to a callback instead of keeping
+// them, and `streamFastaFile` yields a file's records one by one (reading pauses while the
+// consumer works), so a file of any size is read in bounded memory.
 import { createReadStream } from 'node:fs';
 import { InputError, type Location, type Note } from './errors.js';
 import { ESM_GAPS, ESM_RESIDUES } from '../esm2/tokenizer.js';
@@ -46,8 +48,16 @@ export interface FastaOptions {
   strict?: boolean;
   /** keep the gap symbols `.` and `-` (they are ESM tokens); default false = reject */
   allowGaps?: boolean;
-  /** receive each accepted record as it completes; then `records` in the result stays empty */
-  onRecord?: (r: FastaRecord) => void;
+  /**
+   * receive each accepted record as it completes, with its 1-based number among all the file's
+   * records (rejected ones count too); then `records` in the result stays empty
+   */
+  onRecord?: (r: FastaRecord, index: number) => void;
+  /**
+   * receive each note as it is made, with the 1-based number of the record it is about (none for
+   * notes about the whole file); then `notes` in the result stays empty
+   */
+  onNote?: (n: Note, index?: number) => void;
 }
 
 // Character classes by ASCII code.
@@ -231,16 +241,16 @@ export class FastaParser {
     }
     if (rec.rejection) {
       if (this.opts.strict) throw new InputError(rec.rejection.reason, rec.rejection.loc);
-      this.note('rejected', rec.rejection.reason, rec.rejection.loc);
+      this.note('rejected', rec.rejection.reason, rec.rejection.loc, rec.index);
       return;
     }
     this.seen.set(rec.id, rec.line);
     if (rec.lowercase > 0) {
-      this.note('changed', `${rec.lowercase} lowercase residue(s) folded to uppercase`, this.loc(rec, rec.line));
+      this.note('changed', `${rec.lowercase} lowercase residue(s) folded to uppercase`, this.loc(rec, rec.line), rec.index);
     }
-    if (rec.star) this.note('changed', "terminal '*' stripped", rec.star);
+    if (rec.star) this.note('changed', "terminal '*' stripped", rec.star, rec.index);
     const record: FastaRecord = { id: rec.id, description: rec.description, sequence: rec.parts.join(''), line: rec.line };
-    if (this.opts.onRecord) this.opts.onRecord(record);
+    if (this.opts.onRecord) this.opts.onRecord(record, rec.index);
     else this.records.push(record);
   }
 
@@ -250,8 +260,9 @@ export class FastaParser {
     return l;
   }
 
-  private note(kind: Note['kind'], message: string, loc: Location): void {
-    this.notes.push({ kind, message, loc });
+  private note(kind: Note['kind'], message: string, loc: Location, index?: number): void {
+    if (this.opts.onNote) this.opts.onNote({ kind, message, loc }, index);
+    else this.notes.push({ kind, message, loc });
   }
 }
 
@@ -262,14 +273,46 @@ export function parseFasta(text: string, opts: FastaOptions = {}): FastaResult {
   return p.end();
 }
 
-/** Parse a FASTA file by streaming it (constant memory apart from the records kept). */
-export async function readFastaFile(file: string, opts: Omit<FastaOptions, 'file'> = {}): Promise<FastaResult> {
-  const p = new FastaParser({ ...opts, file });
+/** A file's text in chunks of about 1 MiB. */
+async function* textChunks(file: string): AsyncGenerator<string> {
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   try {
-    for await (const chunk of stream) p.write(chunk as string);
+    for await (const chunk of stream) yield chunk as string;
   } finally {
     stream.destroy();
   }
+}
+
+/** Parse a FASTA file by streaming it (constant memory apart from the records kept). */
+export async function readFastaFile(file: string, opts: Omit<FastaOptions, 'file'> = {}): Promise<FastaResult> {
+  const p = new FastaParser({ ...opts, file });
+  for await (const chunk of textChunks(file)) p.write(chunk);
   return p.end();
+}
+
+/** An accepted record and its 1-based number among all the file's records. */
+export interface NumberedFastaRecord {
+  record: FastaRecord;
+  index: number;
+}
+
+/**
+ * The accepted records of a FASTA file, a chunk's worth at a time (in file order), parsed by the
+ * same parser as readFastaFile; reading pauses while the consumer works, so memory holds one
+ * chunk's records. Notes go to `onNote` as they are made (before the records they are about).
+ */
+export async function* streamFastaFile(file: string, opts: Omit<FastaOptions, 'file' | 'onRecord'> = {}): AsyncGenerator<NumberedFastaRecord[], FastaResult> {
+  let ready: NumberedFastaRecord[] = [];
+  const p = new FastaParser({ ...opts, file, onRecord: (record, index) => ready.push({ record, index }) });
+  for await (const chunk of textChunks(file)) {
+    p.write(chunk);
+    if (ready.length) {
+      const out = ready;
+      ready = [];
+      yield out;
+    }
+  }
+  const result = p.end();
+  if (ready.length) yield ready;
+  return result;
 }

@@ -78,6 +78,11 @@ export class Predictor {
     return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf));
   }
 
+  /** The execution provider the session runs on. */
+  get provider(): string {
+    return this.session.report.provider;
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }

@@ -50,7 +50,10 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   ctx.progress({ phase: 'predicting', done: 0, total: req.sequences.length });
   let files: string[];
   try {
-    const r = await predictRun(runDir, input, prefix, { kingdom: req.kingdom });
+    const r = await predictRun(runDir, input, prefix, {
+      kingdom: req.kingdom, signal: ctx.signal,
+      onProgress: (p) => ctx.progress({ phase: 'predicting', done: p.done, total: p.total }),
+    });
     files = [input, ...r.files];
   } catch (e) {
     if (e instanceof PredictInputError) throw new ApiError('bad_request', e.message.split(input).join('<sequences>'));
