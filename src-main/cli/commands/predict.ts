@@ -79,7 +79,13 @@ export const predictCommand: Command = {
         onProgress: (p) => progressLine(`predicting ${p.done}/${p.total}`),
       });
       progressLine('');
-      const part = shard ? ` (shard ${formatShard(shard)}: records ${r.range.first + 1}-${r.range.end} of ${r.total})` : '';
+      const part = !shard
+        ? ''
+        : r.range.end > r.range.first
+          ? ` (shard ${formatShard(shard)}: records ${r.range.first + 1}-${r.range.end} of ${r.total})`
+          : ` (shard ${formatShard(shard)}: none of the ${r.total} records; the other shards hold them)`;
+      const t = r.seconds;
+      console.error(`plmw predict: model and run loaded in ${t.load.toFixed(2)} s, graph and session built in ${t.build.toFixed(2)} s, predicted in ${t.predict.toFixed(2)} s`);
       console.error(`plmw predict: ${r.sequences} sequence(s)${part} on ${r.provider}; wrote ${r.files.join(', ')}`);
       return 0;
     } catch (err) {

@@ -80,6 +80,8 @@ export interface PredictResult {
   /** records in the input file, and the ones this run predicted */
   total: number;
   range: RecordRange;
+  /** where the time went: reading the run and model, building the graph and session, the rest */
+  seconds: { load: number; build: number; predict: number };
 }
 
 export type PredictionTask = 'secondary-structure' | 'signal-peptide';
@@ -180,6 +182,7 @@ class PredictionWriter {
 }
 
 export async function predictRun(runDir: string, inputFile: string, prefix: string, o: PredictOptions = {}): Promise<PredictResult> {
+  const t0 = performance.now();
   const run = openRun(runDir, o.modelDir);
   const batchSize = o.batchSize ?? DEFAULT_BATCH;
   const input = await openInput(inputFile, { groupSize: batchSize * GROUP_BATCHES, shard: o.shard });
@@ -198,7 +201,9 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
   const kingdomOf = (r: InputRecord): Kingdom | null => (fromFile ? r.kingdom : o.kingdom === undefined || o.kingdom === 'unknown' ? null : o.kingdom);
   const maxLength = Number(run.head.options.maxLength ?? SP_MAX_LENGTH);
 
+  const t1 = performance.now();
   const predictor = await Predictor.create(run.model, run.method, run.head, run.params, o.runtime);
+  const t2 = performance.now();
   const head = {
     format: 'plmw-predictions', formatVersion: 2, producer: currentVersions(), run: runSummary(path.resolve(runDir), run.record),
     provider: predictor.provider, batchSize,
@@ -234,7 +239,8 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
     if (o.signal?.aborted) throw new DOMException('prediction cancelled', 'AbortError');
     counts.sequences = sequences;
     const files = out.commit(counts);
-    return { files, sequences, notes, provider: predictor.provider, total: input.total, range };
+    const seconds = { load: (t1 - t0) / 1000, build: (t2 - t1) / 1000, predict: (performance.now() - t2) / 1000 };
+    return { files, sequences, notes, provider: predictor.provider, total: input.total, range, seconds };
   } catch (e) {
     out?.abort();
     throw e;
