@@ -76,6 +76,31 @@ describe('merged shards are the bytes of one run', () => {
     }
   });
 
+  it('notes (parser changes, long-sequence warnings) in several parts are joined in file order', async () => {
+    const split = await signalpSplit();
+    const LONG = 'MKKTAIAIAVALAGFATVAQAADNQKPETSQAAAEQWKKLDTASNLSPEEKRVRCQASDLAALLEHGAYGLWGDVQAAQKLAPAS';
+    const recs = split.test.slice(0, 40).map((r, i) => `>${r.id}\n${i % 7 === 3 ? LONG : i % 5 === 0 ? `${r.sequence.toLowerCase()}*` : r.sequence}\n`);
+    writeFileSync(f('notes.fasta'), recs.join(''));
+    mkdirSync(f('notes'), { recursive: true });
+    const whole = f('notes/whole');
+    await predictRun(f('sp-run'), f('notes.fasta'), whole, { batchSize: 1, runtime, kingdom: 'NEGATIVE' });
+    const parts: string[] = [];
+    for (let i = 1; i <= 3; i++) {
+      parts.push(f(`notes/part${i}`));
+      await predictRun(f('sp-run'), f('notes.fasta'), parts[i - 1], { batchSize: 1, runtime, kingdom: 'NEGATIVE', shard: { index: i, count: 3 } });
+    }
+    const perPart = parts.map((p) => JSON.parse(readFileSync(`${p}.json`, 'utf8')).notes.length);
+    expect(perPart.filter((n) => n > 0).length).toBeGreaterThan(1);
+    mergePredictions(parts, f('notes/merged'));
+    const json = JSON.parse(readFileSync(`${whole}.json`, 'utf8'));
+    expect(json.notes.length).toBe(perPart.reduce((a, b) => a + b, 0));
+    expect(json.notes.some((n: { kind: string }) => n.kind === 'warning')).toBe(true);
+    expect(json.notes.some((n: { message: string }) => /terminal '\*' stripped/.test(n.message))).toBe(true);
+    for (const [kind, file] of Object.entries(predictionFiles(whole, 'signal-peptide'))) {
+      expect(bytes(predictionFiles(f('notes/merged'), 'signal-peptide')[kind as 'json']).equals(bytes(file)), kind).toBe(true);
+    }
+  });
+
   it('secondary structure, 3 parts of 30 records in groups of 16', async () => {
     const { whole, merged } = await shardedAndWhole('ss8-run', f('ss.txt'), 3, 'ss3parts', 1);
     const files = predictionFiles(whole, 'secondary-structure');
@@ -142,6 +167,16 @@ describe('merge refuses what is not one complete run', () => {
     const m = plmw('merge', '--out', f('cli/all'), f('cli/p2'), f('cli/p1.json'));
     expect(m.status, m.stderr).toBe(0);
     expect(bytes(f('cli/all.json')).equals(bytes(f('sp2/merged.json')))).toBe(true);
+    // plmw infer --shard: 15 records are one group of the CLI's size, so part 1 of 2 is empty
+    for (const i of [1, 2]) {
+      const r = plmw('infer', '--model', MODEL_TINY, '--fasta', f('infer.fasta'), '--out', f(`cli/i${i}.safetensors`), '--shard', `${i}/2`, '--provider', 'cpu', '--threads', '1');
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(readSafetensors(f('cli/i1.safetensors')).tensors.size).toBe(0);
+    expect(plmw('infer', '--model', MODEL_TINY, '--fasta', f('infer.fasta'), '--out', f('cli/iall.safetensors'), '--provider', 'cpu', '--threads', '1').status).toBe(0);
+    expect(plmw('merge', '--out', f('cli/imerged.safetensors'), f('cli/i2.safetensors'), f('cli/i1.safetensors')).status).toBe(0);
+    expect(bytes(f('cli/imerged.safetensors')).equals(bytes(f('cli/iall.safetensors')))).toBe(true);
+    expect(plmw('merge', '--out', f('cli/mixed'), f('cli/i1.safetensors'), f('cli/p1')).status).toBe(2);
     const bad = plmw('merge', '--out', f('cli/none'), f('cli/p2'));
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/plmw merge: merge: shard\(s\) 1\/2 missing/);

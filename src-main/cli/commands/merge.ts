@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
+import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import { SafetensorsError } from '../../engine/esm2/safetensors.js';
 import { MergeError, mergePredictions, mergeSafetensors } from '../../engine/shards/merge.js';
 import { ShardSpecError } from '../../engine/shards/shard.js';
@@ -33,6 +34,7 @@ export const mergeCommand: Command = {
     if (tensors.length && tensors.length !== positionals.length) throw new UserError('give either .safetensors files or prediction prefixes, not both', 2);
     if (tensors.length && !a.out.endsWith('.safetensors')) throw new UserError('--out: the merged file of .safetensors parts must end in .safetensors', 2);
     mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
+    sweepStaleTemporaries(path.dirname(path.resolve(a.out)));
     try {
       const r = tensors.length ? mergeSafetensors(tensors, a.out) : mergePredictions(positionals.map((p) => p.replace(/\.json$/, '')), a.out);
       console.error(`plmw merge: ${r.shards} part(s); wrote ${r.files.join(', ')}`);

@@ -226,7 +226,7 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
     for await (const group of input.groups()) {
       if (o.signal?.aborted) throw new DOMException('prediction cancelled', 'AbortError');
       const groupNotes = [...group.notes];
-      if (isSp) await predictSpGroup(predictor, group.records, out, counts, groupNotes, { kingdomOf, maxLength, batchSize, gffSource: o.gffSource, file: inputFile, usesKingdom });
+      if (isSp) await predictSpGroup(predictor, group.records, out, counts, groupNotes, { kingdomOf, maxLength, batchSize, gffSource: o.gffSource, file: inputFile });
       else await predictSsGroup(predictor, group.records, out, counts, ss3Only, batchSize);
       for (const n of groupNotes) {
         out.json.later('notes', n);
@@ -281,7 +281,6 @@ interface SpGroupOptions {
   batchSize: number;
   gffSource?: string;
   file: string;
-  usesKingdom: boolean;
 }
 
 async function predictSpGroup(predictor: Predictor, records: InputRecord[], out: PredictionWriter, counts: PredictionCounts, notes: Note[], o: SpGroupOptions): Promise<void> {
