@@ -432,8 +432,14 @@ export const UI_JOB_SCHEMAS = {
     sequences: array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 100_000 }) }), { minItems: 1, maxItems: 10_000 }),
     /** SP runs: kingdom of the sequences ('unknown' = no kingdom term); required when the run reads it */
     kingdom: optional(oneOf(PREDICT_KINGDOMS)),
+    /** SP runs: use the kingdom a SignalP-style header (ACC|KINGDOM|...) names (default true) */
+    headerKingdoms: optional(boolean()),
     /** also keep the prediction files at this prefix (PREFIX.residues.csv, PREFIX.json, ...) */
     out: optional(path_),
+    /** a label for the predictions list */
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    /** what the sequences are (a file name), for notes and the list */
+    inputName: optional(string({ minLength: 1, maxLength: 500 })),
   }),
   attention: object(
     {
@@ -530,7 +536,10 @@ export interface PredictedSs {
   /** the class letters in probability order, e.g. 'GHIEBTSC' */
   states: string;
   ss8?: string;
+  /** SS8 runs: the SS8 call mapped to 3 states (what Q3 scores); SS3 runs: the argmax of p3 */
   ss3: string;
+  /** SS8 runs: the argmax of p3 (it can differ from ss3, which follows the SS8 call) */
+  ss3Argmax?: string;
   /** [length x 8] row-major; absent for SS3 runs */
   p8?: number[];
   /** [length x 3] row-major, H E C */
@@ -539,10 +548,20 @@ export interface PredictedSs {
 
 export interface PredictedSp {
   kingdom: string | null;
+  /** where the kingdom came from: a SignalP-style header, the chosen one, or none */
+  kingdomSource: 'header' | 'chosen' | 'none';
   prediction: string;
   typeProbabilities: Record<string, number>;
-  /** 1-based last residue of the signal peptide; null without one */
+  /** 1-based last residue of the signal peptide; null without one inside the window */
   cleavageSite: number | null;
+  /** probability that the signal peptide ends at cleavageSite; null without one */
+  cleavageSiteProbability: number | null;
+  /** [predictedResidues]: probability that the signal peptide ends after each residue */
+  csProbs: number[];
+  /** what is uncertain about this call (decode.ts) */
+  flags: { code: string; message: string }[];
+  /** type of the single most probable region path (flagged when it differs from `prediction`) */
+  bestPathType: string;
   /** residues read (the first 70) */
   predictedResidues: number;
   /** Viterbi region letters (S L T P I M O), one per predicted residue */
@@ -551,6 +570,8 @@ export interface PredictedSp {
   regionLetters: string;
   /** [predictedResidues x regionLetters.length]: posterior probability of each region letter */
   regionProbs: number[];
+  /** per-position probability of each region state that reaches 0.01 somewhere (SignalP 6.0's plot) */
+  regionCurves: { state: string; type: string; region: string; label: string; probs: number[] }[];
 }
 
 export interface PredictedSequence {
@@ -562,6 +583,13 @@ export interface PredictedSequence {
 
 export interface PredictResult {
   run: string;
+  /** the run's display name */
+  runName?: string;
+  createdAt: string;
+  /** the label given with the request */
+  name?: string;
+  /** what the sequences were (a file name) */
+  inputName?: string;
   task: 'secondary-structure' | 'signal-peptide';
   runTask: string;
   /** the prediction JSON (what `export` reads) */
@@ -571,6 +599,23 @@ export interface PredictResult {
   notes: Note[];
   sequences: PredictedSequence[];
   seconds: number;
+}
+
+/** One prediction kept under <home>/predictions (predictions.list). */
+export interface PredictionSummary {
+  json: string;
+  createdAt: string;
+  run: string;
+  runName?: string;
+  task: PredictResult['task'];
+  runTask: string;
+  sequences: number;
+  /** the first few sequence ids */
+  ids: string[];
+  files: string[];
+  seconds: number;
+  name?: string;
+  inputName?: string;
 }
 
 export interface AttentionResult {
