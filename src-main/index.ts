@@ -72,7 +72,7 @@ app.whenReady().then(() => {
     return r.canceled ? [] : r.filePaths;
   };
   const jobs = new JobQueue({ workerPath: jobWorkerPath });
-  const api = new ApiService({ front: 'electron', jobs, settingsFile: settingsFile(app.getPath('userData')), openDialog });
+  const api = new ApiService({ front: 'electron', jobs, settingsFile: settingsFile(app.getPath('userData')), resourcesDir: path.join(app.getAppPath(), 'resources'), openDialog });
   registerIpc({
     ipcMain,
     service: api,

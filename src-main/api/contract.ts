@@ -26,6 +26,8 @@ import type { ModelSpec } from '../engine/models/registry.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
 import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { DatasetListing, InstalledDataset } from '../engine/datasets/store.js';
+import type { SessionParts } from '../engine/session/store.js';
 import type { ApiErrorInfo } from './errors.js';
 import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
@@ -51,6 +53,26 @@ const runsRoot = optional(path_);
 // ---- requests -----------------------------------------------------------------------------------
 
 const none = object({});
+
+/** Plain JSON data (objects, arrays, strings, finite numbers, booleans, null), at most 64 levels deep. */
+const jsonData: Schema<unknown> = {
+  describe: 'JSON data',
+  parse(v, path) {
+    const check = (x: unknown, depth: number): void => {
+      if (depth > 64) invalid(path, 'is nested more than 64 levels deep');
+      if (x === null || typeof x === 'string' || typeof x === 'boolean') return;
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x)) invalid(path, 'holds a number that is not finite');
+        return;
+      }
+      if (Array.isArray(x)) return x.forEach((y) => check(y, depth + 1));
+      if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) return Object.values(x).forEach((y) => check(y, depth + 1));
+      invalid(path, `must be JSON data, got ${typeof x}`);
+    };
+    check(v, 0);
+    return v;
+  },
+};
 
 const fastaParse = object(
   {
@@ -98,6 +120,20 @@ export const REQUEST_SCHEMAS = {
   'settings.set': settings,
   /** native file dialog; Electron front only (browser mode answers 'unsupported') */
   'dialog.open': object({ kind: oneOf(['fasta', 'structure'] as const), multiple: optional(boolean()) }),
+  /** remove an installed model from the store (its folder) */
+  'models.remove': object({ name: string({ pattern: MODEL_NAME, patternHint: 'must be an installed model name' }) }),
+  /** predictions kept under <home>/predictions, newest first */
+  'predictions.list': none,
+  /** one kept prediction in the form the views plot */
+  'predictions.get': object({ json: string({ minLength: 6, maxLength: 4096, pattern: /\.json$/, patternHint: "must be a prediction's .json file" }) }),
+  /** the saved session (every part) */
+  'session.get': none,
+  /** save one part of the session (replaces it) */
+  'session.set': object({ part: string({ pattern: /^[a-z][a-z0-9-]{0,40}$/, patternHint: "must be lowercase letters, digits and '-'" }), value: jsonData }),
+  /** public training and test sets, with their licences and what is installed */
+  'data.list': none,
+  /** the sample files that ship with the workbench (resources/samples) */
+  'samples.list': none,
 } satisfies Record<string, Schema<unknown>>;
 
 // ---- job requests (each also an API method answering { jobId }) ---------------------------------
@@ -258,6 +294,16 @@ export interface SettingsResponse {
   problem?: string;
 }
 
+export interface SampleFile {
+  /** file name in resources/samples */
+  name: string;
+  path: string;
+  /** what it is for */
+  use: 'sequences' | 'ss-train' | 'ss-val' | 'sp-train' | 'sp-val' | 'structure';
+  description: string;
+  licence: string;
+}
+
 export interface ApiMethods {
   health: { request: Req<'health'>; response: HealthResponse };
   'models.list': { request: Req<'models.list'>; response: ModelsListResponse };
@@ -273,6 +319,13 @@ export interface ApiMethods {
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };
   'dialog.open': { request: Req<'dialog.open'>; response: { paths: string[] } };
+  'models.remove': { request: Req<'models.remove'>; response: { removed: string } };
+  'predictions.list': { request: Req<'predictions.list'>; response: { root: string; predictions: PredictionSummary[]; problems: string[] } };
+  'predictions.get': { request: Req<'predictions.get'>; response: PredictResult };
+  'session.get': { request: Req<'session.get'>; response: SessionParts };
+  'session.set': { request: Req<'session.set'>; response: { savedAt: string; bytes: number } };
+  'data.list': { request: Req<'data.list'>; response: { root: string; sets: DatasetListing[] } };
+  'samples.list': { request: Req<'samples.list'>; response: { dir: string; samples: SampleFile[] } };
 }
 
 /** Job kinds by request type. EXTENSION POINT: merge `train`, `evaluate`, ... into this interface. */
@@ -475,6 +528,8 @@ export const UI_JOB_SCHEMAS = {
     },
   ),
   'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** fetch a public data set (data.list) into <home>/data/NAME; sets with a licence that is not open need acceptLicence */
+  'data.download': object({ name: string({ minLength: 1, maxLength: 100 }), acceptLicence: optional(boolean()) }),
 } satisfies Record<string, Schema<unknown>>;
 
 export type TrainRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train']>;
@@ -484,6 +539,7 @@ export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
 export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
 export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
 export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type DataDownloadRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['data.download']>;
 export type TrainMethodOptions = NonNullable<TrainRequest['options']>;
 export type DataInput = TrainRequest['train'];
 
@@ -680,6 +736,7 @@ export interface JobKinds {
   attention: AttentionRequest;
   export: ExportRequest;
   'runs.evaluation': RunsEvaluationRequest;
+  'data.download': DataDownloadRequest;
 }
 
 export interface JobResults {
@@ -690,4 +747,5 @@ export interface JobResults {
   attention: AttentionResult;
   export: ExportResult;
   'runs.evaluation': RunsEvaluationResult;
+  'data.download': InstalledDataset;
 }

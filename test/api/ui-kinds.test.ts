@@ -181,6 +181,22 @@ describe('predict', () => {
     const csv = parseCsv(readFileSync(predicted.files.find((f) => f.endsWith('.residues.csv'))!, 'utf8'));
     expect(csv).toHaveLength(1 + SEQS[0].sequence.length + SEQS[1].sequence.length);
     expect(csv[1].slice(0, 4)).toEqual(['q1', '1', 'M', predicted.sequences[0].ss!.ss8![0]]);
+    // progress while predicting: sequences done, with no ETA outside the prediction itself
+    const phases = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict').map((e) => [e.phase, e.done, e.total]);
+    expect(phases).toContainEqual(['predicting', 2, 2]);
+    expect(phases.map((p) => p[0])).toEqual(expect.arrayContaining(['reading the input', 'loading the model', 'writing files']));
+  });
+
+  it('lists the kept predictions from disk (as after a reload) and reopens one as the job returned it', async () => {
+    const { predictions, problems } = await api.call('predictions.list', {});
+    expect(problems).toEqual([]);
+    const entry = predictions.find((p) => p.json === predicted.json)!;
+    expect(entry).toMatchObject({ run: 'lora-a', runName: 'LoRA A', task: 'secondary-structure', sequences: 2, ids: ['q1', 'q2'], inputName: 'the selected sequences' });
+    expect(Date.parse(entry.createdAt)).toBeGreaterThan(Date.now() - 600_000);
+    const again = await api.call('predictions.get', { json: predicted.json });
+    expect(again.sequences).toEqual(predicted.sequences);
+    expect(again.runName).toBe('LoRA A');
+    expect(await badRequest('predictions.get', { json: '/etc/passwd' })).toMatchObject({ field: 'json' });
   });
 
   it('writes the files at a prefix on request; unknown runs fail', async () => {
