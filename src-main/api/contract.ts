@@ -701,6 +701,13 @@ export interface ExportResult {
   files: ExportedFile[];
   /** what the structure annotation did (pdb) */
   structureSummary?: string;
+  /** pdb: the annotated chain's residues and the sequence position each one shows (for the 3D view) */
+  structure?: {
+    sequenceId: string;
+    chain: string;
+    format: 'pdb' | 'mmcif';
+    residues: { resSeq: string; iCode: string; resName: string; /** 1-based; null: no position of the sequence */ position: number | null }[];
+  };
 }
 
 export interface ClassScore {

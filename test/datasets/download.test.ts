@@ -6,80 +6,20 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDataFile } from '../../src-main/engine/data/detect.js';
 import { DatasetError, downloadDataset, listDatasetSpecs, listDatasets, type DatasetProgress } from '../../src-main/engine/datasets/store.js';
 import { DownloadError } from '../../src-main/engine/models/hub.js';
-import { REPO, shared } from '../helpers/paths.js';
-
-const LOCAL: Record<string, string> = {
-  'CASP12_HHblits.csv': shared('data', 'secondary-structure', 'netsurfp', 'CASP12_HHblits.csv'),
-  'TS115_HHblits.csv': shared('data', 'secondary-structure', 'netsurfp', 'TS115_HHblits.csv'),
-  'CB513_HHblits.csv': shared('data', 'secondary-structure', 'netsurfp', 'CB513_HHblits.csv'),
-};
-
-interface Server {
-  url: string;
-  log: { path: string; range?: string }[];
-  /** the next GET sends this many bytes, then drops the connection */
-  dropAfter?: number;
-  /** serve files with one byte flipped */
-  corrupt?: boolean;
-  /** bytes per write and pause between writes (slow enough to cancel mid-way) */
-  slow?: { chunk: number; ms: number };
-  close(): Promise<void>;
-}
-
-async function startServer(): Promise<Server> {
-  const s: Partial<Server> = { log: [] };
-  const server = http.createServer(async (req, res) => {
-    const p = new URL(req.url!, 'http://x').pathname;
-    s.log!.push({ path: p, range: req.headers.range });
-    const file = LOCAL[path.basename(p)];
-    if (!file) return void res.writeHead(404).end('not found');
-    let body = readFileSync(file);
-    if (s.corrupt) {
-      body = Buffer.from(body);
-      body[100] ^= 1;
-    }
-    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
-    const start = m ? Number(m[1]) : 0;
-    if (start > body.length) return void res.writeHead(416).end();
-    res.writeHead(m ? 206 : 200, { 'content-length': body.length - start, ...(m ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}) });
-    const rest = body.subarray(start);
-    if (s.dropAfter !== undefined) {
-      const n = s.dropAfter;
-      s.dropAfter = undefined;
-      res.write(rest.subarray(0, n));
-      return void setTimeout(() => res.destroy(), 50);
-    }
-    const slow = s.slow;
-    if (slow) {
-      let gone = false;
-      res.on('close', () => (gone = true));
-      for (let k = 0; k < rest.length && !gone; k += slow.chunk) {
-        res.write(rest.subarray(k, k + slow.chunk));
-        await new Promise((r) => setTimeout(r, slow.ms));
-      }
-      return void res.end();
-    }
-    res.end(rest);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  s.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  s.close = () => new Promise((r) => server.close(() => r()));
-  return s as Server;
-}
+import { type DataServer, LOCAL_DATA as LOCAL, startDataServer } from '../helpers/data-server.js';
+import { REPO } from '../helpers/paths.js';
 
 const sha256 = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
-let server: Server;
+let server: DataServer;
 let home: string;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startDataServer();
   home = mkdtempSync(path.join(os.tmpdir(), 'plmw-data-'));
 });
 afterAll(async () => {

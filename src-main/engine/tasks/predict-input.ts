@@ -14,7 +14,8 @@ import { InputError, type Note } from '../data/errors.js';
 import { detectFormat, parseDetected, type DataFormat, type Detection } from '../data/detect.js';
 import { parseFasta } from '../data/fasta.js';
 import { readText, splitLines } from '../data/lines.js';
-import { KINGDOMS, type Kingdom, SIGNALP_LETTERS } from '../data/signalp.js';
+import { type Kingdom, SIGNALP_LETTERS } from '../data/signalp.js';
+import { kingdomHintOf } from './kingdom-hint.js';
 
 export interface PredictInputRecord {
   id: string;
@@ -35,13 +36,7 @@ export interface PredictInput {
 const LABELLED: readonly DataFormat[] = ['lift-ss', 'netsurfp-csv', 'flip'];
 const LABEL_LINE = new RegExp(`^[${SIGNALP_LETTERS}]+$`);
 
-/** The kingdom a FASTA id names in its second '|'-separated field (ACC|KINGDOM|...), else null. */
-export function kingdomHintOf(id: string): Kingdom | null {
-  const f = id.split('|');
-  if (f.length < 2) return null;
-  const k = f[1].trim().toUpperCase();
-  return (KINGDOMS as readonly string[]).includes(k) ? (k as Kingdom) : null;
-}
+export { kingdomHintOf };
 
 /** Prediction input from text (`file` names it in notes and errors). */
 export function parsePredictInput(text: string, file: string): PredictInput {

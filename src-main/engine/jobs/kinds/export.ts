@@ -83,6 +83,7 @@ export async function runExportJob(req: ExportRequest, ctx: JobContext): Promise
   };
   const isSp = pred.task === 'signal-peptide';
   let structureSummary: string | undefined;
+  let annotated: ExportResult['structure'];
   const total = req.formats.length;
   for (const [k, format] of req.formats.entries()) {
     if (ctx.signal.aborted) throw new DOMException('export cancelled', 'AbortError');
@@ -136,12 +137,16 @@ export async function runExportJob(req: ExportRequest, ctx: JobContext): Promise
         const bytes = statSync(out).size;
         files.push({ format: 'pdb', path: out, bytes, ...(bytes <= INLINE_LIMIT ? { text: readFileSync(out, 'utf8') } : {}) });
         structureSummary = formatSummary(r, out);
+        annotated = {
+          sequenceId: s.id, chain: r.chain, format: r.format,
+          residues: r.residues.map((x, k) => ({ resSeq: x.resSeq, iCode: x.iCode, resName: x.resName, position: r.positions[k] >= 0 ? r.positions[k] + 1 : null })),
+        };
         break;
       }
     }
   }
   ctx.progress({ phase: 'done', done: total, total });
-  return { files, ...(structureSummary ? { structureSummary } : {}) };
+  return { files, ...(structureSummary ? { structureSummary } : {}), ...(annotated ? { structure: annotated } : {}) };
 }
 
 /** The full sequence of a signal-peptide prediction (the model reads only the first 70), from the input `predict` kept. */
