@@ -57,7 +57,7 @@ export const useSequencesStore = defineStore('sequences', () => {
     // The engine names text input '<text>'; the report shows the file the user gave.
     notes.value = markRaw(fileName ? r.notes.map((n) => ({ ...n, loc: { ...n.loc, file: fileName } })) : r.notes);
     selectedSet.value = new Set(r.records.map((x) => x.id));
-    session.save('sequences', { source: source.value, records: records.value as Rec[], notes: notes.value as Note[] } satisfies SavedSequences);
+    session.save('sequences', { source: source.value, records: records.value as Rec[], notes: notes.value as Note[] } satisfies SavedSequences, 0, true);
     saveSelection();
   }
 

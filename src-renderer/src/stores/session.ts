@@ -21,6 +21,8 @@ export const useSessionStore = defineStore('session', () => {
   const savedAt = ref('');
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
   const queued = new Map<string, unknown>();
+  /** parts given as plain data already (large record lists): sent as they are, not copied first */
+  const alreadyPlain = new Set<string>();
 
   async function load() {
     const s = await api.call('session.get', {});
@@ -39,7 +41,7 @@ export const useSessionStore = defineStore('session', () => {
     queued.delete(part);
     timers.delete(part);
     try {
-      const r = await api.call('session.set', { part, value: plain(value) ?? null });
+      const r = await api.call('session.set', { part, value: (alreadyPlain.has(part) ? value : plain(value)) ?? null });
       savedAt.value = r.savedAt;
       error.value = '';
     } catch (e) {
@@ -49,8 +51,14 @@ export const useSessionStore = defineStore('session', () => {
     }
   }
 
-  /** Save a part after `delayMs` (0 = now); a newer value replaces one still waiting. */
-  function save(part: string, value: unknown, delayMs = 0) {
+  /**
+   * Save a part after `delayMs` (0 = now); a newer value replaces one still waiting. `isPlain`:
+   * the value holds no reactive proxies (e.g. records straight from the engine), so the copy that
+   * strips them is skipped (it costs a second of main thread for a 25 MB FASTA).
+   */
+  function save(part: string, value: unknown, delayMs = 0, isPlain = false) {
+    if (isPlain) alreadyPlain.add(part);
+    else alreadyPlain.delete(part);
     if (!queued.has(part)) pending.value++;
     queued.set(part, value);
     clearTimeout(timers.get(part));
