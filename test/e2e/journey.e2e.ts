@@ -577,6 +577,11 @@ describe('compare', () => {
     await page.getByRole('textbox', { name: 'new name for journey ia3' }).fill('journey ia3 (2 epochs)');
     await page.getByRole('textbox', { name: 'new name for journey ia3' }).press('Enter');
     await page.getByTestId('compare-runs').getByText('journey ia3 (2 epochs)').waitFor();
+    // delete in place (the run goes to the store's trash)
+    await page.getByRole('button', { name: 'delete journey ia3 (2 epochs)' }).click();
+    await page.locator('[data-testid^="confirm-delete-journey-ia3"]').click();
+    await expect.poll(() => page.getByTestId('compare-runs').locator('tbody tr').count()).toBe(2);
+    expect(await page.getByTestId('compare-runs').innerText()).not.toMatch(/journey ia3/);
     // signal-peptide runs are compared among themselves
     await page.getByTestId('compare-task-sp').check();
     expect(await page.getByTestId('compare-runs').innerText()).toMatch(/journey sp/);
