@@ -86,7 +86,6 @@ export async function importPeftRun(source: string, o: ImportPeftOptions): Promi
     const endpoint = hubEndpoint(o.endpoint);
     const revision = o.revision ?? 'main';
     dir = path.join(o.home, 'adapters', ...src.repo.split('/'));
-    mkdirSync(dir, { recursive: true });
     const r = await downloadRepoFiles(dir, [
       { file: ADAPTER_CONFIG, required: true, mustVerify: 'checksum' },
       { file: ADAPTER_WEIGHTS, required: true, mustVerify: 'checksum' },
