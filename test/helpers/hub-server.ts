@@ -5,6 +5,8 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
+import { DownloadError } from '../../src-main/engine/models/hub.js';
 
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export const gitSha1 = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
@@ -127,3 +129,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
   };
 }
 
+
+/** The DownloadError a download fails with, checked to have this code. */
+export async function expectDownloadError(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DownloadError);
+    expect((e as DownloadError).code).toBe(code);
+    return e as DownloadError;
+  }
+  throw new Error(`expected a DownloadError '${code}'`);
+}

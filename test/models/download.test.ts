@@ -10,7 +10,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFile, downloadModel, type ModelProgress } from '../../src-main/engine/models/download.js';
 import { DownloadError, fetchFailure, fetchRevisionInfo, headFileInfo, hubEndpoint, resolveUrl } from '../../src-main/engine/models/hub.js';
 import { listInstalledModels, readProvenance } from '../../src-main/engine/models/store.js';
-import { type Hub, type HubOptions, gitSha1, sha256, startHub as startHubServer } from '../helpers/hub-server.js';
+import { type Hub, type HubOptions, expectDownloadError, gitSha1, sha256, startHub as startHubServer } from '../helpers/hub-server.js';
 import { fixtureModel } from '../helpers/paths.js';
 
 const REPO = 'test/esm2-tiny';
@@ -34,17 +34,6 @@ afterEach(async () => {
 const SOURCE = { name: 'tiny', repo: REPO, revision: 'main' };
 const dir = () => path.join(home, 'models', 'tiny');
 const weights = () => path.join(dir(), 'model.safetensors');
-
-async function expectDownloadError(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DownloadError);
-    expect((e as DownloadError).code).toBe(code);
-    return e as DownloadError;
-  }
-  throw new Error(`expected a DownloadError '${code}'`);
-}
 
 describe('Hub helpers', () => {
   it('builds resolve URLs and picks the endpoint from option, HF_ENDPOINT or the default', () => {

@@ -7,7 +7,6 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DownloadError } from '../../src-main/engine/models/hub.js';
 import { downloadModel } from '../../src-main/engine/models/download.js';
 import { importLocalModel } from '../../src-main/engine/models/store.js';
 import { importPeftRun } from '../../src-main/engine/runs/import-peft.js';
@@ -15,7 +14,7 @@ import { listRuns } from '../../src-main/engine/runs/store.js';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { ssTask } from '../../src-main/engine/tasks/secondary-structure/task.js';
 import { TRAINER_DEFAULTS, train } from '../../src-main/engine/train/trainer.js';
-import { type Hub, type HubOptions, startHub } from '../helpers/hub-server.js';
+import { type Hub, type HubOptions, expectDownloadError, startHub } from '../helpers/hub-server.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
 import { ssSubset } from '../helpers/ss-data.js';
 import { peftFixture } from './helpers.js';
@@ -48,17 +47,6 @@ const sameTensors = (runDir: string) => {
   expect(mine.tensors.get('head.weight')!.toFloat32()).toEqual(theirs.tensors.get('base_model.model.classifier.weight')!.toFloat32());
 };
 
-async function refused(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DownloadError);
-    expect((e as DownloadError).code).toBe(code);
-    return e as DownloadError;
-  }
-  throw new Error(`expected a DownloadError '${code}'`);
-}
-
 describe('runs import-peft from a Hub repository', () => {
   it('downloads the verified files, pins the commit, reports progress and makes the run', async () => {
     await serve();
@@ -77,7 +65,7 @@ describe('runs import-peft from a Hub repository', () => {
 
   it('resumes a dropped transfer where it stopped; nothing is listed until the import is complete', async () => {
     await serve({ dropOnce: 'adapter_model.safetensors' });
-    await refused(importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint, retries: 0 }), 'interrupted');
+    await expectDownloadError(importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint, retries: 0 }), 'interrupted');
     expect(existsSync(path.join(downloaded(), 'adapter_model.safetensors.partial'))).toBe(true);
     expect(await listRuns(root)).toEqual([]);
     const r = await importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint });
@@ -90,7 +78,7 @@ describe('runs import-peft from a Hub repository', () => {
     await serve({ stall: true, stallAt: 4096 });
     const ctrl = new AbortController();
     const p = importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint, signal: ctrl.signal, onProgress: (x) => x.file === 'adapter_model.safetensors' && x.done > 0 && ctrl.abort() });
-    await refused(p, 'cancelled');
+    await expectDownloadError(p, 'cancelled');
     expect(await listRuns(root)).toEqual([]);
     const kept = statSync(path.join(downloaded(), 'adapter_model.safetensors.partial')).size;
     expect(kept).toBeGreaterThan(0);
@@ -104,7 +92,7 @@ describe('runs import-peft from a Hub repository', () => {
 
   it('refuses a file that does not match the published checksum and deletes it', async () => {
     await serve({ corrupt: 'adapter_model.safetensors' });
-    const e = await refused(importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint }), 'checksum');
+    const e = await expectDownloadError(importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint }), 'checksum');
     expect(e.message).toMatch(/adapter_model\.safetensors failed verification \(sha256 [0-9a-f]{64}, expected [0-9a-f]{64}\); the file was deleted/);
     expect(existsSync(path.join(downloaded(), 'adapter_model.safetensors'))).toBe(false);
     expect(existsSync(path.join(downloaded(), 'adapter_model.safetensors.partial'))).toBe(false);
