@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFile, downloadModel, type ModelProgress } from '../../src-main/engine/models/download.js';
-import { DownloadError, fetchFailure, fetchRevisionInfo, headFileInfo, hubEndpoint, resolveUrl } from '../../src-main/engine/models/hub.js';
+import { fetchFailure, fetchRevisionInfo, headFileInfo, hubEndpoint, resolveUrl } from '../../src-main/engine/models/hub.js';
 import { listInstalledModels, readProvenance } from '../../src-main/engine/models/store.js';
 import { type Hub, type HubOptions, expectDownloadError, gitSha1, sha256, startHub as startHubServer } from '../helpers/hub-server.js';
 import { fixtureModel } from '../helpers/paths.js';
