@@ -84,6 +84,7 @@ describe('refusals, each naming the key and the value', () => {
       ['lora-qv-tokencls', (c) => (c.bias = 'some'), /key 'bias': expected "none", "all" or "lora_only", got "some"/],
       ['lora-qv-tokencls', (c) => (c.target_modules = '(?i)QUERY'), /key 'target_modules': "\(\?i\)QUERY" uses inline flags/],
       ['lora-qv-tokencls', (c) => (c.rank_pattern = { query: 4 }) && (c.alpha_pattern = { 'layer.0.attention.self.query': 2 }), /PEFT releases disagree on its rank\/alpha \(0\.14: r=4 alpha=2; 0\.7-0\.10: r=4 alpha=8\)/],
+      ['ia3-tokencls', (c) => (c.feedforward_modules = null), /key 'feedforward_modules': null: PEFT then takes them from its table of model types/],
       ['prompt-tokencls', (c) => (c.num_transformer_submodules = 2), /key 'num_transformer_submodules': 2: prompts for 2 transformer stacks/],
       ['ia3-tokencls', (c) => (c.target_modules = ['key', 'value', 'output.dense', 'word_embeddings']), /selects esm\.embeddings\.word_embeddings, which is not a Linear layer/],
     ];

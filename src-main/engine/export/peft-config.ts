@@ -242,6 +242,9 @@ export function parsePeftConfig(text: string, file: string): PeftConfig {
   }
   if (type === 'IA3') {
     bool('init_ia3_weights', true);
+    if (!has('feedforward_modules') || get('feedforward_modules') === null) {
+      fail('feedforward_modules', 'null: PEFT then takes them from its table of model types, which this importer does not carry; name them ([] for none)');
+    }
     return {
       ...common, peft_type: 'IA3', target_modules: selector('target_modules', true)!, exclude_modules: selector('exclude_modules', false),
       feedforward_modules: selector('feedforward_modules', false), fan_in_fan_out: bool('fan_in_fan_out', false), modules_to_save: strList('modules_to_save'),

@@ -74,7 +74,6 @@ export function importPeftAdapter(dir: string, model: Pick<LoadedModel, 'config'
   const cfg = model.config;
   const notes = [...config.notes];
   const modelName = model.name ?? cfg.name ?? 'the chosen model';
-  const where = (key: string) => ({ file: cfgFile, key });
   const failCfg = (key: string, why: string): never => {
     throw new InputError(`key '${key}': ${why}`, { file: cfgFile });
   };
@@ -93,8 +92,8 @@ export function importPeftAdapter(dir: string, model: Pick<LoadedModel, 'config'
   const params: TensorMap = new Map();
 
   const baseClass = baseClassOf(config, names, cfgFile, notes);
-  const prompt = config.peft_type === 'PROMPT_TUNING';
-  const pre = prompt ? 'base_model.' : 'base_model.model.';
+  // prompt learning keeps the transformer itself as base_model, the other tuners wrap it (.model)
+  const pre = config.peft_type === 'PROMPT_TUNING' ? 'base_model.' : 'base_model.model.';
   const tree = esmModuleTree(cfg, baseClass, { pooler: names.some((n) => n.startsWith(`${pre}pooler.`)) });
   const byKey = new Map(tree.map((m) => [m.key, m]));
   const mts = [...new Set([...(config.peft_type === 'PROMPT_TUNING' ? [] : config.modules_to_save ?? []), ...(config.task_type === 'TOKEN_CLS' ? ['classifier', 'score'] : [])])];
