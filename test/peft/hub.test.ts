@@ -66,11 +66,14 @@ describe('runs import-peft from a Hub repository', () => {
   it('resumes a dropped transfer where it stopped; nothing is listed until the import is complete', async () => {
     await serve({ dropOnce: 'adapter_model.safetensors' });
     await expectDownloadError(importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint, retries: 0 }), 'interrupted');
-    expect(existsSync(path.join(downloaded(), 'adapter_model.safetensors.partial'))).toBe(true);
+    // what arrived before the connection dropped (at most the half the server sent)
+    const kept = statSync(path.join(downloaded(), 'adapter_model.safetensors.partial')).size;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThanOrEqual(FILES['adapter_model.safetensors'].length >> 1);
     expect(await listRuns(root)).toEqual([]);
     const r = await importPeftRun(ADAPTER_REPO, { root, home, endpoint: hub!.endpoint });
     const ranges = hub!.log.filter((l) => l.range && l.path.startsWith('/cdn/')).map((l) => l.range);
-    expect(ranges).toEqual([`bytes=${FILES['adapter_model.safetensors'].length >> 1}-`]);
+    expect(ranges).toEqual([`bytes=${kept}-`]);
     sameTensors(r.dir);
   });
 
