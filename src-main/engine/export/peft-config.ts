@@ -8,6 +8,7 @@
 // empty) and reported in `notes`. Any other problem is an InputError too, never another error.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../data/errors.js';
+import { pyRegex } from './peft-modules.js';
 
 export const PEFT_TYPES = ['LORA', 'IA3', 'PROMPT_TUNING'] as const;
 export type PeftType = (typeof PEFT_TYPES)[number];
@@ -158,6 +159,7 @@ export function parsePeftConfig(text: string, file: string): PeftConfig {
     if (v === null) return required ? fail(k, 'null: PEFT fills it from the model type when an adapter is made, so a saved adapter names its modules; this one does not') : null;
     if (typeof v === 'string') {
       if (v.toLowerCase() === 'all-linear') return fail(k, `${show(v)} is a shorthand PEFT expands when the adapter is made (and which PEFT 0.7 reads as a regex): give the module names`);
+      pyRegex(v, 'full', { file, key: k });
       return v;
     }
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
@@ -171,6 +173,7 @@ export function parsePeftConfig(text: string, file: string): PeftConfig {
     if (v === null) return {};
     if (typeof v !== 'object' || Array.isArray(v)) return fail(k, `expected an object of module pattern -> ${isInt ? 'rank' : 'alpha'}, got ${show(v)}`);
     for (const [p, x] of Object.entries(v as Record<string, unknown>)) {
+      pyRegex(`.*\\.${p}$`, 'start', { file, key: k });
       const ok = isInt ? Number.isInteger(x) && (x as number) >= 1 : typeof x === 'number' && Number.isFinite(x);
       if (!ok) fail(k, `pattern ${show(p)} has ${show(x)}, expected ${isInt ? 'a whole number >= 1' : 'a number'}`);
     }
@@ -225,6 +228,7 @@ export function parsePeftConfig(text: string, file: string): PeftConfig {
     }
     const lp = has('layers_pattern') ? get('layers_pattern') : null;
     if (lp !== null && typeof lp !== 'string' && !(Array.isArray(lp) && lp.every((x) => typeof x === 'string'))) fail('layers_pattern', `expected a string, a list of strings or null, got ${show(lp)}`);
+    for (const p of lp === null ? [] : typeof lp === 'string' ? [lp] : (lp as string[])) pyRegex(`.*\\.${p}\\.(\\d+)\\.`, 'start', { file, key: 'layers_pattern' });
     const target = selector('target_modules', true)!;
     if (typeof target === 'string' && layers !== null) fail('layers_to_transform', `${show(layers)} together with a regex target_modules: PEFT refuses this combination (the regex must select the blocks itself)`);
     if (typeof target === 'string' && lp !== null) fail('layers_pattern', `${show(lp)} together with a regex target_modules: PEFT refuses this combination`);
