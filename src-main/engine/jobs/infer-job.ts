@@ -20,8 +20,6 @@ import { type EmitKind, Esm2Runner, inferSequences } from '../esm2/infer.js';
 import { loadModel } from '../esm2/model.js';
 import { modelDir } from '../models/store.js';
 import { RUN_ID_PATTERN, runsRoot } from '../runs/store.js';
-import { adaptation } from '../train/adapted.js';
-import { openRun } from '../train/predictor.js';
 import type { ProviderName } from '../runtime/providers.js';
 import { SafetensorsSpool } from './safetensors-spool.js';
 
@@ -72,6 +70,8 @@ async function runnerFor(src: InferSource, emit: readonly EmitKind[], providers:
   let runner: Esm2Runner;
   if ('model' in src) runner = await Esm2Runner.create(loadModel(src.model), emit, { providers, threads });
   else {
+    // the trainer's side of the engine loads only when a run is asked for
+    const [{ openRun }, { adaptation }] = await Promise.all([import('../train/predictor.js'), import('../train/adapted.js')]);
     const run = openRun(src.run);
     runner = await Esm2Runner.create(run.model, emit, { providers, threads }, adaptation(run.model.config, run.method, run.head, run.params));
   }
