@@ -133,23 +133,23 @@ export interface OpenedRun {
  * The adapter of a run used as a frozen backbone under a new head: its method and best
  * checkpoint. `sha256`, when given, must be the checkpoint's (the one the new head was trained on).
  */
-export function openBackbone(runDir: string, modelDir?: string, sha256?: string): { record: RunRecord; method: PeftMethod; params: TensorMap; checkpointSha256: string } {
+export function openBackbone(runDir: string, model: LoadedModel, sha256?: string): { record: RunRecord; method: PeftMethod; params: TensorMap; checkpointSha256: string } {
   const file = path.join(runDir, 'checkpoints', 'best.safetensors');
   const checkpointSha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   if (sha256 !== undefined && sha256 !== checkpointSha256) throw new Error(`${runDir}: its checkpoint has changed since a head was trained on it (sha256 ${checkpointSha256}, recorded ${sha256})`);
-  const { record, method, params } = openRun(runDir, modelDir);
+  const { record, method, params } = openRun(runDir, undefined, model);
   return { record, method, params, checkpointSha256 };
 }
 
-/** A run's method, head and best checkpoint, ready for prediction. */
-export function openRun(runDir: string, modelDir?: string): OpenedRun {
+/** A run's method, head and best checkpoint, ready for prediction (`loaded`: the model, already loaded). */
+export function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel): OpenedRun {
   const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  const model = loadModel(modelDir ?? record.model.dir);
+  const model = loaded ?? loadModel(modelDir ?? record.model.dir);
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
   let method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
   if (record.backbone) {
-    const bb = openBackbone(record.backbone.dir, model.dir, record.backbone.checkpointSha256);
+    const bb = openBackbone(record.backbone.dir, model, record.backbone.checkpointSha256);
     method = overFrozenAdapter(model.config, bb.method, bb.params);
   }
   const { name: _headName, ...headOptions } = record.head ?? { name: '' };

@@ -127,7 +127,7 @@ export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<ty
   const head = task.head(model.config);
   if (cfg.backbone !== undefined) {
     if (cfg.method !== 'probe') throw new Error(`a backbone run takes a new head only (method probe), not '${cfg.method}'`);
-    const bb = openBackbone(cfg.backbone, model.dir);
+    const bb = openBackbone(cfg.backbone, model);
     if (bb.record.model.sha256 !== model.sha256) throw new Error(`${cfg.backbone}: its adapter was made for a model with sha256 ${bb.record.model.sha256}, not ${model.dir} (${model.sha256})`);
     const method = overFrozenAdapter(model.config, bb.method, bb.params);
     const backbone = { dir: path.resolve(cfg.backbone), id: bb.record.id, method: bb.record.method, checkpointSha256: bb.checkpointSha256 };
