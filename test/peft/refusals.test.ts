@@ -10,6 +10,7 @@ import { type LoadedModel, loadModel } from '../../src-main/engine/esm2/model.js
 import { PEFT_FIELDS, parsePeftConfig } from '../../src-main/engine/export/peft-config.js';
 import { importPeftAdapter } from '../../src-main/engine/export/peft-import.js';
 import { importPeftRun } from '../../src-main/engine/runs/import-peft.js';
+import { writeSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { rng } from '../helpers/gradcheck.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
 import { type PeftFixture, peftFixture, variantOf } from './helpers.js';
@@ -108,6 +109,12 @@ describe('refusals, each naming the key and the value', () => {
     writeFileSync(path.join(bad, 'adapter_config.json'), '{\n  "peft_type": "LORA",\n  "r": 4,,\n}');
     expect(() => importPeftAdapter(bad, tiny)).toThrow(/adapter_config\.json:3:\d+: not valid JSON/);
     expect(() => importPeftAdapter(tmp, tiny)).toThrow(/no adapter_config\.json: not a Hugging Face PEFT adapter folder/);
+  });
+
+  it('a head.safetensors recording a task this version does not know', async () => {
+    const dir = await variantOf('lora-qv-tokencls', path.join(tmp, 'head-task'), () => undefined);
+    await writeSafetensors(path.join(dir, 'head.safetensors'), {}, { task: 'ss-ss5', head: JSON.stringify({ name: 'linear', classes: 3 }) });
+    await expect(importPeftRun(dir, { root: path.join(tmp, 'runs'), home: tmp, model: fixtureModel('tiny') })).rejects.toThrow(/head\.safetensors: task "ss-ss5" with head \{"name":"linear","classes":3\}: unknown task 'ss-ss5'/);
   });
 
   it('accepts, with a note, what changes nothing: neutral keys of later releases, a TOKEN_CLS adapter saved without its classifier', async () => {

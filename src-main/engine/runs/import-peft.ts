@@ -123,7 +123,13 @@ export async function importPeftRun(source: string, o: ImportPeftOptions): Promi
   const { name: methodName, ...methodOptions } = a.method;
   const method = createMethod(methodName, model.config, methodOptions, model.source, [...model.weights.tensors.keys()]);
   const { name: _h, ...headOptions } = a.head ?? { name: 'none' };
-  const head = taskFor(task, headOptions).head(model.config);
+  let head;
+  try {
+    head = taskFor(task, headOptions).head(model.config);
+  } catch (e) {
+    // a task or head recorded in head.safetensors that this version does not know
+    throw new InputError(`task ${JSON.stringify(task)} with head ${JSON.stringify(a.head)}: ${(e as Error).message}`, { file: path.join(dir, HEAD_FILE) });
+  }
   for (const p of [...method.params, ...head.params]) {
     const t = a.params.get(p.name);
     if (!t || t.data.length !== p.shape.reduce((x, y) => x * y, 1)) throw new InputError(`the ${task} head needs '${p.name}' (${p.shape.join('x')}), which the adapter does not give`, { file: path.join(dir, ADAPTER_WEIGHTS) });
