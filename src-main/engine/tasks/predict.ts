@@ -34,7 +34,7 @@ import { writeFasta } from '../export/fasta.js';
 import { type Gff3Feature, SIGNALP6_SOURCE, signalPeptideGff3, writeGff3 } from '../export/gff3.js';
 import { writeJson } from '../export/json.js';
 import type { RuntimeOptions } from '../runtime/index.js';
-import { Predictor, openRun } from '../train/predictor.js';
+import { Predictor, openRun, unlabelledTask } from '../train/predictor.js';
 import { ssArgmax, runSummary } from './evaluate.js';
 import { readPredictInput } from './predict-input.js';
 import { REGION_STATES } from './signal-peptide/regions.js';
@@ -95,6 +95,8 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
   const records = d.records;
   if (records.length === 0) throw new PredictInputError(`${name}: no sequences`);
   const run = openRun(runDir, o.modelDir);
+  const unlabelled = unlabelledTask(run.record.task);
+  if (unlabelled) throw new PredictInputError(`${runDir}: ${unlabelled}`);
   const isSp = run.record.task.startsWith('sp');
   const notes: Note[] = [...d.notes];
   const files: string[] = [];
