@@ -311,6 +311,9 @@ describe('signal peptides', () => {
     expect(await failure('predict', { run: 'sp-probe', sequences: SEQS })).toMatch(/kingdom/);
     const p = await run<PredictResult>('predict', { run: 'sp-probe', sequences: SEQS, kingdom: 'EUKARYA' });
     expect(p.task).toBe('signal-peptide');
+    // the decoding has its own phase in the progress, counted per sequence
+    const decoding = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict' && e.phase.startsWith('decoding'));
+    expect(decoding.at(-1)).toMatchObject({ done: SEQS.length, total: SEQS.length });
     const sp = p.sequences[0].sp!;
     expect(sp.predictedResidues).toBe(70);
     expect(sp.regions).toHaveLength(70);

@@ -106,7 +106,7 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
     input: { file: name, format: d.format, detection: d.detection.reason, sequences: records.length },
   };
   const total = records.length;
-  const batches = { signal: o.signal, onBatch: (done: number) => report('predicting', done, total) };
+  const batches = { signal: o.signal, onBatch: (done: number) => report('predicting', done, total), onDecoded: (done: number) => report('decoding regions and cleavage sites', done, total) };
   report('loading the model', 0, total);
   const predictor = await Predictor.create(run.model, run.method, run.head, run.params, o.runtime);
   try {

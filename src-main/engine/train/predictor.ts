@@ -27,6 +27,8 @@ import { buildTaskGraph } from './task-graph.js';
 export interface BatchOptions {
   /** called after each batch with the number of sequences done */
   onBatch?: (done: number) => void;
+  /** signal peptides: called as sequences are decoded (CRF marginals and paths) */
+  onDecoded?: (done: number) => void;
   /** checked between batches */
   signal?: AbortSignal;
 }
@@ -86,7 +88,11 @@ export class Predictor {
     const cut = sequences.map((s) => s.slice(0, maxLength));
     const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)), o);
     const crf = crfParamsOf(new Map(Object.entries(this.params).map(([k, t]) => [k.replace(/^param\./, ''), t.data as Float32Array])));
-    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf));
+    return rows.map((r, i) => {
+      const d = decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf);
+      o.onDecoded?.(i + 1);
+      return d;
+    });
   }
 
   release(): Promise<void> {

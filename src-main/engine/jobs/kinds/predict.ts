@@ -31,7 +31,7 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   try {
     const r = await predictRun(runDir, input, prefix, {
       kingdom: req.kingdom, headerKingdoms: req.headerKingdoms, inputName, signal: ctx.signal,
-      onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, rateUnit: 'sequences/s', ...(p.phase === 'predicting' ? {} : { etaSeconds: null }) }),
+      onProgress: (p) => ctx.progress({ phase: p.phase, done: p.done, total: p.total, rateUnit: 'sequences/s', ...(p.phase === 'predicting' || p.phase.startsWith('decoding') ? {} : { etaSeconds: null }) }),
     });
     files = [input, ...r.files];
   } catch (e) {
