@@ -205,7 +205,8 @@ export const useTrainingStore = defineStore('training', () => {
   async function restore() {
     const f = session.get<Partial<TrainForm>>('train-form');
     if (f) Object.assign(form, defaultForm(settings.activeModel), f);
-    if (settings.activeModel) form.model = settings.activeModel;
+    // the model typed in the form stays; an empty one takes the active model
+    if (!form.model) form.model = settings.activeModel;
     const d = session.get<{ train: DataChoice; val: DataChoice }>('train-data');
     if (d) {
       Object.assign(trainData, { path: '', text: undefined, name: undefined }, d.train);
