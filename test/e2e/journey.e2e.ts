@@ -557,7 +557,7 @@ describe('compare', () => {
     expect(await table.locator('thead').innerText()).toMatch(/Q8/);
     await expect.poll(async () => page.locator('figure', { hasText: 'vs' }).locator('g.pt').count()).toBe(2);
     await expect.poll(async () => page.locator('figure', { hasText: 'Per-class' }).locator('g.bars rect').count()).toBe(16);
-    expect(await page.getByTestId('config-diff').innerText()).toMatch(/method\.name/);
+    await expect.poll(() => page.getByTestId('config-diff').innerText()).toMatch(/method\.name/); // the two run.json files are read after the table
     // both runs overlaid on one loss chart, each smoothed with its raw curve behind
     const loss = page.locator('main[data-view="compare"] figure[data-tag="train/loss"]');
     await expect.poll(() => loss.locator('g.lines path').count()).toBe(4);
