@@ -9,11 +9,12 @@
 // `attention.output.dense`, so when it is targeted target_modules is a full-match regex (PEFT
 // accepts a string as a regex).
 
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Esm2Config } from '../esm2/config.js';
 import { HF_LINEAR_NAME, type LinearSite } from '../esm2/forward.js';
 import { readSafetensors, writeSafetensors } from '../esm2/safetensors.js';
+import { readAdapterConfig } from './adapter-config.js';
 import type { TensorMap } from '../train/checkpoint.js';
 import { writeFileAtomic } from '../train/run-dir.js';
 
@@ -110,7 +111,7 @@ const SITE_OF: Record<string, LinearSite> = Object.fromEntries(Object.entries(HF
 
 export function importPeft(dir: string): ImportedAdapter {
   const cfgFile = path.join(dir, 'adapter_config.json');
-  const c = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+  const c = readAdapterConfig(cfgFile);
   const file = readSafetensors(path.join(dir, 'adapter_model.safetensors'));
   const params: TensorMap = new Map();
   const layerOf = (name: string) => {
