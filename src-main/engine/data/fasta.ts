@@ -249,33 +249,44 @@ export class FastaParser {
       }
       return;
     }
-    let buf = '';
+    // Runs of kept characters are cut out whole (uppercased when lowercase): building the
+    // sequence character by character is slow on a line of millions of characters.
+    let run = -1;
+    let upper = false;
+    const flush = (to: number) => {
+      if (run >= 0) rec.parts.push(upper ? text.slice(run, to).toUpperCase() : text.slice(run, to));
+      run = -1;
+    };
     for (i = start; i < end; i++) {
       const c = text.charCodeAt(i);
       const cls = c < 128 ? CLASS[c] : 0;
-      if (cls === SPACE) continue;
+      if (cls === SPACE) {
+        flush(i);
+        continue;
+      }
       const col = i + col0 + 1;
       if (rec.star !== undefined && !rec.rejection) {
         rec.rejection = { reason: "'*' inside the sequence (only one '*' at the very end is accepted)", loc: rec.star };
       }
-      if (cls === RESIDUE || (cls === GAP && this.opts.allowGaps)) {
-        buf += text[i];
-      } else if (cls === LOWER) {
-        buf += text[i].toUpperCase();
-        rec.lowercase++;
-      } else if (cls === STAR) {
-        rec.star = this.loc(rec, this.lineNo, col);
-        continue;
-      } else if (c >= 0xdc00 && c <= 0xdfff && i > start && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800) {
-        continue; // second half of a character already reported
+      if (cls === RESIDUE || cls === LOWER || (cls === GAP && this.opts.allowGaps)) {
+        const up = cls === LOWER;
+        if (run >= 0 && up !== upper) flush(i);
+        if (run < 0) [run, upper] = [i, up];
+        if (up) rec.lowercase++;
       } else {
+        flush(i);
+        if (cls === STAR) {
+          rec.star = this.loc(rec, this.lineNo, col);
+          continue;
+        }
+        if (c >= 0xdc00 && c <= 0xdfff && i > start && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800) continue; // second half of a character already reported
         rec.bad ??= { chars: new BadChars(), at: [], first: this.loc(rec, this.lineNo, col) };
         rec.bad.chars.add(rec.bad.at.length);
         if (rec.bad.at.length < MAX_LISTED) rec.bad.at.push({ line: this.lineNo, column: col, code: text.codePointAt(i)!, gap: cls === GAP });
       }
       rec.residues++;
     }
-    if (buf) rec.parts.push(buf);
+    flush(end);
   }
 
   /** The reason a record is rejected: its first problem, and every character outside the alphabet. */

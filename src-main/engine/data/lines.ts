@@ -24,10 +24,19 @@ export interface SplitText {
 }
 
 /** Spaces and tabs (and VT, FF): the only characters trimmed from lines and headers. */
-const ASCII_SPACE = /^[ \t\v\f]+|[ \t\v\f]+$/g;
-export const trimSpace = (s: string): string => s.replace(ASCII_SPACE, '');
-export const trimEndSpace = (s: string): string => s.replace(/[ \t\v\f]+$/, '');
-export const isBlank = (s: string): boolean => /^[ \t\v\f]*$/.test(s);
+const isSpaceCode = (c: number) => c === 32 || c === 9 || c === 11 || c === 12;
+// Loops, not /[ \t]+$/: that regex is quadratic on a long run of spaces followed by anything else.
+export function trimEndSpace(s: string): string {
+  let e = s.length;
+  while (e > 0 && isSpaceCode(s.charCodeAt(e - 1))) e--;
+  return e === s.length ? s : s.slice(0, e);
+}
+export function trimSpace(s: string): string {
+  let b = 0;
+  while (b < s.length && isSpaceCode(s.charCodeAt(b))) b++;
+  return trimEndSpace(b === 0 ? s : s.slice(b));
+}
+export const isBlank = (s: string): boolean => trimEndSpace(s).length === 0;
 
 /**
  * Split text into lines. LF, CRLF and a lone CR (old Mac files) each end a line; a BOM at the
@@ -83,7 +92,7 @@ export function groupByHeader(lines: Line[], file: string, sink?: NoteSink): Hea
       continue;
     }
     if (!cur) {
-      const col = l.raw.length - l.raw.replace(/^[ \t\v\f]+/, '').length + 1;
+      const col = l.raw.length - trimSpace(l.raw).length + 1;
       throw new InputError("text before the first '>' header", { file, line: l.line, column: col });
     }
     cur.body.push(l);

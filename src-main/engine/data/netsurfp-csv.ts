@@ -75,6 +75,9 @@ interface Row {
   fields: Field[];
 }
 
+/** More fields than this in one row cannot be a per-protein CSV (the real files have 5): refused at once. */
+export const MAX_CSV_FIELDS = 1000;
+
 /** RFC 4180 tokenizer that keeps the line/column of every field. Blank lines yield no row. */
 export function tokenizeCsv(text: string, file: string): Row[] {
   const rows: Row[] = [];
@@ -131,6 +134,9 @@ export function tokenizeCsv(text: string, file: string): Row[] {
         i = j;
       }
       if (i < n && text[i] === ',') {
+        if (fields.length >= MAX_CSV_FIELDS) {
+          throw new InputError(`row has more than ${MAX_CSV_FIELDS} fields: not a NetSurfP/ProtTrans CSV (one protein per row, 5 columns)`, { file, line: rowLine });
+        }
         i++;
         continue;
       }
