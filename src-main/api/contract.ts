@@ -443,6 +443,9 @@ export const UI_JOB_SCHEMAS = {
       run: optional(runId),
       root: runsRoot,
       sequence: object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 2000 }) }),
+      /** the head whose full map is returned (0-based; default layer 0, head 0); every head gets a thumbnail */
+      layer: optional(integer({ min: 0, max: 1000 })),
+      head: optional(integer({ min: 0, max: 1000 })),
     },
     (v) => {
       if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
@@ -581,8 +584,12 @@ export interface AttentionResult {
   heads: number;
   /** tokens: <cls>, residues, <eos> */
   tokens: string[];
-  /** [L, H, T, T] with T = length + 2, quantised: value = byte / 255 * scale[l * H + h] */
-  attentions: { shape: [number, number, number, number]; scale: number[]; base64: string };
+  /** the requested head's map [T, T], T = length + 2, quantised: value = byte / 255 * scale */
+  map: { layer: number; head: number; shape: [number, number]; scale: number; base64: string };
+  /** every head's largest value, [L * H] (index l * H + h) */
+  headMax: number[];
+  /** every head's thumbnail: [L, H, size, size] block means, quantised per head: value = byte / 255 * scale[l * H + h] */
+  thumbnails: { size: number; scale: number[]; base64: string };
   /** [length x length] float32, little-endian */
   contacts: { shape: [number, number]; base64: string };
   provider: string;
