@@ -92,7 +92,10 @@ export const REQUEST_SCHEMAS = {
   'runs.rename': object({ id: runId, name: string({ minLength: 1, maxLength: 200 }), root: runsRoot }),
   'runs.delete': object({ id: runId, root: runsRoot }),
   'runs.compare': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** every kept job, without results (see JobSummary) */
   'jobs.list': none,
+  /** one job with its result */
+  'jobs.result': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'jobs.cancel': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'settings.get': none,
   'settings.set': settings,
@@ -137,7 +140,7 @@ export const JOB_SCHEMAS = {
     revision: optional(string({ minLength: 1, maxLength: 200 })),
     force: optional(boolean()),
   }),
-  /** diagnostic: burns CPU in the job worker for `ms` milliseconds (tests, health checks) */
+  /** diagnostic (accepted only by a queue with diagnostics on): burns CPU in the job worker for `ms` milliseconds */
   selftest: object({
     ms: integer({ min: 0, max: 600_000 }),
     /** steps between cancellation checks / progress reports (default 20) */
@@ -146,6 +149,8 @@ export const JOB_SCHEMAS = {
     fail: optional(string({ minLength: 1, maxLength: 1000 })),
     /** do not yield to the worker's event loop at all (tests the forced cancellation) */
     block: optional(boolean()),
+    /** return a result this many bytes long (tests of result handling) */
+    payloadBytes: optional(integer({ min: 0, max: 64 * 1024 * 1024 })),
   }),
 } satisfies Record<string, Schema<unknown>>;
 
@@ -230,7 +235,14 @@ export interface JobInfo {
   result?: unknown;
   error?: string;
   memory?: JobMemory;
+  /** size of the result as JSON (bytes), once the job is done */
+  resultBytes?: number;
+  /** the result is no longer kept (older results are let go past the queue's result budget) */
+  resultDropped?: boolean;
 }
+
+/** A job as jobs.list gives it: everything but the result (jobs.result fetches it) and, once finished, its last progress. */
+export type JobSummary = Omit<JobInfo, 'result'>;
 
 export interface InferResult {
   out: string;
@@ -248,6 +260,8 @@ export interface InferResult {
 export interface SelftestResult {
   ms: number;
   steps: number;
+  /** payloadBytes of 'x', when asked for */
+  payload?: string;
 }
 
 export interface SettingsResponse {
@@ -268,7 +282,8 @@ export interface ApiMethods {
   'runs.rename': { request: Req<'runs.rename'>; response: RunSummary };
   'runs.delete': { request: Req<'runs.delete'>; response: { trashedTo: string } };
   'runs.compare': { request: Req<'runs.compare'>; response: CompareTable };
-  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobInfo[] } };
+  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobSummary[] } };
+  'jobs.result': { request: Req<'jobs.result'>; response: JobInfo };
   'jobs.cancel': { request: Req<'jobs.cancel'>; response: JobInfo };
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };

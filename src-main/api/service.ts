@@ -24,7 +24,6 @@ import {
   type Settings,
 } from './contract.js';
 import { ApiError, toErrorInfo } from './errors.js';
-import { getJobKind, jobKindNames } from './job-kinds.js';
 
 export interface ApiServiceOptions {
   front: Front;
@@ -108,11 +107,11 @@ export class ApiService {
       const req = REQUEST_SCHEMAS[m].parse(request ?? {}, 'request');
       return (this.handlers[m] as (r: unknown) => Promise<unknown>)(req);
     }
-    if (getJobKind(method)) {
+    if (this.o.jobs.accepts(method)) {
       const job = this.o.jobs.submit(method, this.withJobDefaults(method, request), { home: this.modelHome() });
       return { jobId: job.id, kind: job.kind };
     }
-    throw new ApiError('unknown_method', `unknown method '${method}' (known: ${[...Object.keys(REQUEST_SCHEMAS), ...jobKindNames()].join(', ')})`);
+    throw new ApiError('unknown_method', `unknown method '${method}' (known: ${[...Object.keys(REQUEST_SCHEMAS), ...this.o.jobs.kindNames()].join(', ')})`);
   }
 
   /** Settings supply defaults the request leaves out (providers, threads for model jobs). */
@@ -135,7 +134,7 @@ export class ApiService {
       version: pkg.version,
       front: this.o.front,
       capabilities: { nativeDialogs: this.o.openDialog !== undefined },
-      jobKinds: jobKindNames(),
+      jobKinds: this.o.jobs.kindNames(),
     }),
     'models.list': async () => {
       const home = this.modelHome();
@@ -155,6 +154,7 @@ export class ApiService {
     'runs.delete': async (r) => deleteRun(this.runsRoot(r.root), r.id),
     'runs.compare': async (r) => compareRuns(this.runsRoot(r.root), r.ids),
     'jobs.list': async () => ({ jobs: this.o.jobs.list() }),
+    'jobs.result': async (r) => this.o.jobs.result(r.jobId),
     'jobs.cancel': async (r) => this.o.jobs.cancel(r.jobId),
     'settings.get': async () => this.settingsResponse(),
     'settings.set': async (r) => {

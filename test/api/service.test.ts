@@ -17,7 +17,7 @@ let jobs: JobQueue;
 let api: ApiService;
 beforeAll(() => {
   home = mkdtempSync(path.join(os.tmpdir(), 'plmw-api-'));
-  jobs = new JobQueue();
+  jobs = new JobQueue({ diagnostics: true });
   api = new ApiService({ front: 'cli', jobs, home });
 });
 afterAll(async () => {
@@ -55,7 +55,7 @@ describe('validation', () => {
 
   it('has a schema for every plain method and every built-in job kind', () => {
     expect(Object.keys(REQUEST_SCHEMAS).sort()).toEqual(
-      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
+      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'jobs.result', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
     );
     for (const k of Object.keys(JOB_SCHEMAS)) expect(getJobKind(k), k).toBeDefined();
   });
