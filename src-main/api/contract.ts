@@ -174,8 +174,8 @@ export interface HealthResponse {
   name: 'plm-workbench';
   version: string;
   front: Front;
-  /** what this front can do beyond the common API */
-  capabilities: { nativeDialogs: boolean };
+  /** what this front can do beyond the common API; requestBodyBytes: the largest request body it takes (browser mode) */
+  capabilities: { nativeDialogs: boolean; requestBodyBytes?: number };
   jobKinds: string[];
 }
 
