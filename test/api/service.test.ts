@@ -85,7 +85,7 @@ describe('methods', () => {
     expect(fromFile.file).toBe(f);
     expect(fromFile.records[0].sequence).toBe('MKV');
     expect(await err(api.dispatch('fasta.parse', { path: path.join(home, 'missing.fasta') }))).toMatchObject({ code: 'not_found' });
-    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'failed', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
+    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'bad_request', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
   });
 
   it('models.import installs a local folder; models.list shows it beside the registry', async () => {
