@@ -14,6 +14,8 @@ export type Random = () => number;
 
 export interface Mutated {
   bytes: Uint8Array;
+  /** which seed file it was made from */
+  seed: number;
   /** the operators applied, in order (for the report of a failing input) */
   ops: string[];
 }
@@ -213,5 +215,5 @@ export function mutateInput(seeds: readonly Uint8Array[], seed: number, format: 
     bytes = out[0];
     ops.push(out[1]);
   }
-  return { bytes, ops };
+  return { bytes, seed: s, ops };
 }

@@ -1,13 +1,14 @@
 // The formats the product reads, each with real seed files and the reader the product calls on
 // such a file (file readers get the bytes written to a scratch file first, so strict decoding
 // and streaming are part of what is fuzzed).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readDataFile, type DataFormat } from '../../src-main/engine/data/detect.js';
 import { readFastaFile } from '../../src-main/engine/data/fasta.js';
 import { readEsm2Config } from '../../src-main/engine/esm2/config.js';
 import { parseSafetensors } from '../../src-main/engine/esm2/safetensors.js';
-import { readAdapterConfig } from '../../src-main/engine/export/adapter-config.js';
+import { loadModel, type LoadedModel } from '../../src-main/engine/esm2/model.js';
+import { importPeftAdapter } from '../../src-main/engine/export/peft-import.js';
 import { annotateParsed, chainBreaks, parseStructure, polymerChains, resolveChain } from '../../src-main/engine/export/structure/index.js';
 import { REPO, shared } from '../helpers/paths.js';
 import type { MutateOptions } from './mutate.js';
@@ -17,7 +18,7 @@ export interface Target {
   seeds: () => Uint8Array[];
   mutate?: MutateOptions;
   /** read one input as the product does; `strict` alternates between inputs */
-  run: (bytes: Uint8Array, o: { strict: boolean; scratch: string; pick: number }) => unknown;
+  run: (bytes: Uint8Array, o: { strict: boolean; scratch: string; pick: number; seed: number }) => unknown;
 }
 
 const read = (p: string) => new Uint8Array(readFileSync(p));
@@ -57,6 +58,8 @@ const sp6 = (f: string) => shared('data', 'signalp6', f);
 const ss = (...p: string[]) => shared('data', 'secondary-structure', ...p);
 const pdb = (f: string) => shared('fixtures', 'pdb', f);
 const esm2 = (...p: string[]) => shared('fixtures', 'esm2', ...p);
+let tiny: LoadedModel | undefined;
+const tinyModel = () => (tiny ??= loadModel(esm2('esm2-tiny-random')));
 const ADAPTERS = ['lora-qv-tokencls', 'lora-all-linear-esmmodel', 'lora-layers0-tokencls', 'ia3-tokencls', 'prompt-tokencls', 'lora-dora-tokencls'];
 
 export const TARGETS: Record<string, Target> = {
@@ -101,6 +104,15 @@ export const TARGETS: Record<string, Target> = {
   'adapter_config.json': {
     seeds: () => ADAPTERS.map((a) => read(shared('fixtures', 'peft', a, 'adapter_config.json'))),
     mutate: { json: true },
-    run: (bytes, o) => readAdapterConfig(scratchFile(o.scratch, 'adapter_config.json', bytes)),
+    // The whole import, as `plmw runs import-peft` does it: the mutated config beside the seed adapter's own weights.
+    run: (bytes, o) => {
+      const dir = path.join(o.scratch, `adapter-${o.seed}`);
+      if (!existsSync(dir)) {
+        mkdirSync(dir);
+        copyFileSync(shared('fixtures', 'peft', ADAPTERS[o.seed], 'adapter_model.safetensors'), path.join(dir, 'adapter_model.safetensors'));
+      }
+      writeFileSync(path.join(dir, 'adapter_config.json'), bytes);
+      return importPeftAdapter(dir, tinyModel());
+    },
   },
 };

@@ -35,11 +35,11 @@ async function main(): Promise<void> {
   let slowest = -1;
   const t0 = performance.now();
   for (let index = job.from; index < job.from + job.count; index++) {
-    const { bytes, ops } = mutateInput(seeds, job.seed, job.format, index, target.mutate);
+    const { bytes, ops, seed } = mutateInput(seeds, job.seed, job.format, index, target.mutate);
     port.postMessage({ type: 'start', index } satisfies FuzzMessage);
     const t = performance.now();
     try {
-      await target.run(bytes, { strict: index % 2 === 1, scratch, pick: index >> 1 });
+      await target.run(bytes, { strict: index % 2 === 1, scratch, pick: index >> 1, seed });
       accepted++;
     } catch (e) {
       if (e instanceof InputError) inputErrors++;

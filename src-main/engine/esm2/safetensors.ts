@@ -12,9 +12,8 @@
 // multiple of its own element size, pads the header to 8 bytes with spaces as the format asks,
 // and writes to a temporary file that is renamed into place only when complete.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { AtomicFile } from '../atomic.js';
 import { InputError, type Location } from '../data/errors.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
@@ -255,58 +254,70 @@ export interface TensorToWrite {
   data: TensorData;
 }
 
+/** One tensor's place in a file being laid out: name, dtype, shape and data size in bytes. */
+export interface TensorLayout {
+  name: string;
+  dtype: Dtype;
+  shape: readonly number[];
+  bytes: number;
+}
+
 /**
- * Write tensors as a safetensors file. The file appears at `path` only once completely written
- * (temporary file + rename), so a crash or cancellation leaves either the old file or none.
+ * The file layout every writer here uses: tensors ordered largest element size first, then by
+ * name (so every tensor stays aligned to its element size), and the 8-byte length + header JSON
+ * padded with spaces to a multiple of 8. Returns the order and the bytes that precede the data.
+ */
+export function safetensorsLayout(entries: readonly TensorLayout[], metadata?: Record<string, string>): { order: TensorLayout[]; head: Uint8Array } {
+  assertLittleEndian();
+  const order = [...entries].sort((a, b) => DTYPE_SIZE[b.dtype] - DTYPE_SIZE[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const e of order) {
+    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes] };
+    offset += e.bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8);
+  const hb = Buffer.from(json, 'utf8');
+  const head = Buffer.alloc(8 + hb.length);
+  head.writeBigUInt64LE(BigInt(hb.length));
+  hb.copy(head, 8);
+  return { order, head };
+}
+
+/** Checks one tensor about to be written and returns its bytes. */
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData): Uint8Array {
+  if (name === '__metadata__') throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
+  if (!Object.hasOwn(DTYPE_SIZE, dtype)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${dtype}`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(shape)}`);
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const need = shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[dtype];
+  if (bytes.length !== need) throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${dtype}${JSON.stringify(shape)} needs ${need}`);
+  return bytes;
+}
+
+/**
+ * Write tensors as a safetensors file through the project's atomic writer: the file appears at
+ * `path` only once completely written, so a crash, a full disk or a cancellation leaves either
+ * the old file or none.
  */
 export async function writeSafetensors(
   path: string,
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): Promise<void> {
-  assertLittleEndian();
-  const names = Object.keys(tensors);
-  if (names.includes('__metadata__')) throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
-  // Largest element size first, then by name: every tensor stays aligned to its element size.
-  names.sort((a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const bodies: Uint8Array[] = [];
-  let offset = 0;
-  for (const name of names) {
-    const t = tensors[name];
-    if (!(t.dtype in DTYPE_SIZE)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${t.dtype}`);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(t.shape)}`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const need = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
-    if (bytes.length !== need) {
-      throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${t.dtype}${JSON.stringify(t.shape)} needs ${need}`);
-    }
-    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + need] };
-    bodies.push(bytes);
-    offset += need;
-  }
-  let json = JSON.stringify(header);
-  const jsonBytes = Buffer.byteLength(json, 'utf8');
-  json += ' '.repeat((8 - (jsonBytes % 8)) % 8);
-  const hb = Buffer.from(json, 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(hb.length));
-
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(len);
-    await fh.write(hb);
-    for (const b of bodies) if (b.length > 0) await fh.write(b);
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  const bodies = new Map<string, Uint8Array>();
+  const entries: TensorLayout[] = Object.entries(tensors).map(([name, t]) => {
+    const bytes = tensorBytes(name, t.dtype, t.shape, t.data);
+    bodies.set(name, bytes);
+    return { name, dtype: t.dtype, shape: t.shape, bytes: bytes.length };
+  });
+  const { order, head } = safetensorsLayout(entries, metadata);
+  const out = AtomicFile.create(path);
+  out.write(head);
+  for (const e of order) if (e.bytes > 0) out.write(bodies.get(e.name)!);
+  out.commit();
 }
 
 /**

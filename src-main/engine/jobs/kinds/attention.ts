@@ -61,7 +61,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     model = run.model;
     params = run.params;
     hooks = (g) => {
-      const h = hookContext(g, run.model.config, run.method.params, { dtype: 'float32', training: false });
+      const h = hookContext(g, run.model.config, run.method.params, { dtype: 'float32', training: false, constants: run.method.constants });
       return { hooks: run.method.hooks(h.ctx), used: () => [...h.tensors.keys()] };
     };
     source = { kind: 'run', model: model.config.name ?? path.basename(model.dir), run: req.run, method: run.method.name };
