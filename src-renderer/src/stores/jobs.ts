@@ -92,7 +92,8 @@ export const useJobsStore = defineStore('jobs', () => {
   });
 
   // Events can be missed (the event stream reconnecting, a job that ended before the stream was
-  // open): when a waited-for job has been silent for 5 s, the job list is read instead.
+  // open): when a waited-for job has been silent for 5 s, the job list (summaries only) is read
+  // instead, and the result of a job it shows done is fetched by id.
   let poller: ReturnType<typeof setInterval> | undefined;
   const lastHeard = new Map<string, number>();
   async function reconcile() {
@@ -108,12 +109,20 @@ export const useJobsStore = defineStore('jobs', () => {
       for (const info of list) {
         if (!waiters.has(info.id)) continue;
         const j = view(info.id, info.kind);
-        if (info.state === 'done' || info.state === 'failed' || info.state === 'cancelled') {
-          j.state = info.state;
-          j.result = info.result;
-          j.error = info.error;
-          settle(info.id);
+        if (info.state !== 'done' && info.state !== 'failed' && info.state !== 'cancelled') continue;
+        j.state = info.state;
+        j.error = info.error;
+        if (info.state === 'done') {
+          try {
+            j.result = (await api.call('jobs.result', { jobId: info.id })).result;
+          } catch (e) {
+            // A result the server no longer keeps: the job is over, its result lost to this page.
+            if (!(e instanceof ApiCallError) || e.code !== 'not_found') throw e;
+            j.state = 'failed';
+            j.error = e.message;
+          }
         }
+        settle(info.id);
       }
     } catch {
       /* the next round tries again */
@@ -155,7 +164,6 @@ export const useJobsStore = defineStore('jobs', () => {
       j.state = info.state;
       if (info.progress) j.progress = info.progress;
       if (info.startedAt) j.startedAt = Date.parse(info.startedAt);
-      j.result = info.result;
       j.error = info.error;
       j.label = labels.value[info.id] ?? j.label;
     }
@@ -173,5 +181,16 @@ export const useJobsStore = defineStore('jobs', () => {
 
   const active = () => [...jobs.values()].filter((j) => j.state === 'queued' || j.state === 'running');
 
-  return { jobs, labels, start, follow, adopt, run, cancel, active };
+  /** The result of a finished job, fetched by id (the job list carries summaries only). */
+  async function resultOf(jobId: string): Promise<unknown> {
+    const j = jobs.get(jobId);
+    if (j?.result === undefined) {
+      const info = await api.call('jobs.result', { jobId });
+      if (j) j.result = info.result;
+      return info.result;
+    }
+    return j.result;
+  }
+
+  return { jobs, labels, start, follow, adopt, run, cancel, active, resultOf };
 });

@@ -222,8 +222,9 @@ export const useTrainingStore = defineStore('training', () => {
     } else {
       try {
         await open(followed.runId);
-        if (j?.state === 'done' && j.result) {
-          result.value = j.result as TrainResult;
+        // a job that finished while the page was away: its outcome, fetched by id
+        if (j?.state === 'done') {
+          result.value = (await jobs.resultOf(followed.jobId)) as TrainResult;
           status.value = 'done';
         }
       } catch {
