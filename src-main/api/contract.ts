@@ -25,7 +25,9 @@ import type { InstalledModel } from '../engine/models/store.js';
 import type { ModelSpec } from '../engine/models/registry.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
-import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { CompareTable, ImportedFrom, ImportTask, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { DatasetListing, InstalledDataset } from '../engine/datasets/store.js';
+import type { SessionParts } from '../engine/session/store.js';
 import type { ApiErrorInfo } from './errors.js';
 import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
@@ -51,6 +53,26 @@ const runsRoot = optional(path_);
 // ---- requests -----------------------------------------------------------------------------------
 
 const none = object({});
+
+/** Plain JSON data (objects, arrays, strings, finite numbers, booleans, null), at most 64 levels deep. */
+const jsonData: Schema<unknown> = {
+  describe: 'JSON data',
+  parse(v, path) {
+    const check = (x: unknown, depth: number): void => {
+      if (depth > 64) invalid(path, 'is nested more than 64 levels deep');
+      if (x === null || typeof x === 'string' || typeof x === 'boolean') return;
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x)) invalid(path, 'holds a number that is not finite');
+        return;
+      }
+      if (Array.isArray(x)) return x.forEach((y) => check(y, depth + 1));
+      if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) return Object.values(x).forEach((y) => check(y, depth + 1));
+      invalid(path, `must be JSON data, got ${typeof x}`);
+    };
+    check(v, 0);
+    return v;
+  },
+};
 
 const fastaParse = object(
   {
@@ -92,12 +114,29 @@ export const REQUEST_SCHEMAS = {
   'runs.rename': object({ id: runId, name: string({ minLength: 1, maxLength: 200 }), root: runsRoot }),
   'runs.delete': object({ id: runId, root: runsRoot }),
   'runs.compare': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** every kept job, without results (see JobSummary) */
   'jobs.list': none,
+  /** one job with its result */
+  'jobs.result': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'jobs.cancel': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'settings.get': none,
   'settings.set': settings,
   /** native file dialog; Electron front only (browser mode answers 'unsupported') */
   'dialog.open': object({ kind: oneOf(['fasta', 'structure'] as const), multiple: optional(boolean()) }),
+  /** remove an installed model from the store (its folder) */
+  'models.remove': object({ name: string({ pattern: MODEL_NAME, patternHint: 'must be an installed model name' }) }),
+  /** predictions kept under <home>/predictions, newest first */
+  'predictions.list': none,
+  /** one kept prediction in the form the views plot */
+  'predictions.get': object({ json: string({ minLength: 6, maxLength: 4096, pattern: /\.json$/, patternHint: "must be a prediction's .json file" }) }),
+  /** the saved session (every part) */
+  'session.get': none,
+  /** save one part of the session (replaces it) */
+  'session.set': object({ part: string({ pattern: /^[a-z][a-z0-9-]{0,40}$/, patternHint: "must be lowercase letters, digits and '-'" }), value: jsonData }),
+  /** public training and test sets, with their licences and what is installed */
+  'data.list': none,
+  /** the sample files that ship with the workbench (resources/samples) */
+  'samples.list': none,
 } satisfies Record<string, Schema<unknown>>;
 
 // ---- job requests (each also an API method answering { jobId }) ---------------------------------
@@ -107,8 +146,11 @@ const SEQ_ID = /^[^\s>]{1,1000}$/;
 export const JOB_SCHEMAS = {
   infer: object(
     {
-      /** a model folder, or the name of an installed model */
-      model: string({ minLength: 1, maxLength: 4096 }),
+      /** a model folder, or the name of an installed model ... */
+      model: optional(string({ minLength: 1, maxLength: 4096 })),
+      /** ... or a run (its folder, or its id in `root`): the fine-tuned model, outputs under the same names */
+      run: optional(string({ minLength: 1, maxLength: 4096 })),
+      root: runsRoot,
       /** sequences given inline (checked by the same FASTA policy as files) ... */
       sequences: optional(
         array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1 }) }), { minItems: 1 }),
@@ -129,6 +171,7 @@ export const JOB_SCHEMAS = {
     },
     (v) => {
       if ((v.sequences === undefined) === (v.fasta === undefined)) invalid(v.sequences === undefined ? 'sequences' : 'fasta', 'give exactly one of sequences or fasta');
+      if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
     },
   ),
   'models.download': object({
@@ -137,7 +180,7 @@ export const JOB_SCHEMAS = {
     revision: optional(string({ minLength: 1, maxLength: 200 })),
     force: optional(boolean()),
   }),
-  /** diagnostic: burns CPU in the job worker for `ms` milliseconds (tests, health checks) */
+  /** diagnostic (accepted only by a queue with diagnostics on): burns CPU in the job worker for `ms` milliseconds */
   selftest: object({
     ms: integer({ min: 0, max: 600_000 }),
     /** steps between cancellation checks / progress reports (default 20) */
@@ -146,6 +189,8 @@ export const JOB_SCHEMAS = {
     fail: optional(string({ minLength: 1, maxLength: 1000 })),
     /** do not yield to the worker's event loop at all (tests the forced cancellation) */
     block: optional(boolean()),
+    /** return a result this many bytes long (tests of result handling) */
+    payloadBytes: optional(integer({ min: 0, max: 64 * 1024 * 1024 })),
   }),
 } satisfies Record<string, Schema<unknown>>;
 
@@ -169,8 +214,8 @@ export interface HealthResponse {
   name: 'plm-workbench';
   version: string;
   front: Front;
-  /** what this front can do beyond the common API */
-  capabilities: { nativeDialogs: boolean };
+  /** what this front can do beyond the common API; requestBodyBytes: the largest request body it takes (browser mode) */
+  capabilities: { nativeDialogs: boolean; requestBodyBytes?: number };
   jobKinds: string[];
 }
 
@@ -230,7 +275,14 @@ export interface JobInfo {
   result?: unknown;
   error?: string;
   memory?: JobMemory;
+  /** size of the result as JSON (bytes), once the job is done */
+  resultBytes?: number;
+  /** the result is no longer kept (older results are let go past the queue's result budget) */
+  resultDropped?: boolean;
 }
+
+/** A job as jobs.list gives it: everything but the result (jobs.result fetches it) and, once finished, its last progress. */
+export type JobSummary = Omit<JobInfo, 'result'>;
 
 export interface InferResult {
   out: string;
@@ -248,6 +300,8 @@ export interface InferResult {
 export interface SelftestResult {
   ms: number;
   steps: number;
+  /** payloadBytes of 'x', when asked for */
+  payload?: string;
 }
 
 export interface SettingsResponse {
@@ -256,6 +310,16 @@ export interface SettingsResponse {
   file: string;
   /** why the file on disk was not used (the defaults apply) */
   problem?: string;
+}
+
+export interface SampleFile {
+  /** file name in resources/samples */
+  name: string;
+  path: string;
+  /** what it is for */
+  use: 'sequences' | 'ss-train' | 'ss-val' | 'sp-train' | 'sp-val' | 'structure';
+  description: string;
+  licence: string;
 }
 
 export interface ApiMethods {
@@ -268,11 +332,19 @@ export interface ApiMethods {
   'runs.rename': { request: Req<'runs.rename'>; response: RunSummary };
   'runs.delete': { request: Req<'runs.delete'>; response: { trashedTo: string } };
   'runs.compare': { request: Req<'runs.compare'>; response: CompareTable };
-  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobInfo[] } };
+  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobSummary[] } };
+  'jobs.result': { request: Req<'jobs.result'>; response: JobInfo };
   'jobs.cancel': { request: Req<'jobs.cancel'>; response: JobInfo };
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };
   'dialog.open': { request: Req<'dialog.open'>; response: { paths: string[] } };
+  'models.remove': { request: Req<'models.remove'>; response: { removed: string } };
+  'predictions.list': { request: Req<'predictions.list'>; response: { root: string; predictions: PredictionSummary[]; problems: string[] } };
+  'predictions.get': { request: Req<'predictions.get'>; response: PredictResult };
+  'session.get': { request: Req<'session.get'>; response: SessionParts };
+  'session.set': { request: Req<'session.set'>; response: { savedAt: string; bytes: number } };
+  'data.list': { request: Req<'data.list'>; response: { root: string; sets: DatasetListing[] } };
+  'samples.list': { request: Req<'samples.list'>; response: { dir: string; samples: SampleFile[] } };
 }
 
 /** Job kinds by request type. EXTENSION POINT: merge `train`, `evaluate`, ... into this interface. */
@@ -333,6 +405,7 @@ export interface PlmwBridge {
 //   attention        a model's (or a run's) attention maps and contacts for one sequence
 //   export           CSV / GFF3 / FASTA / JSON / annotated PDB-mmCIF from a prediction
 //   runs.evaluation  per-class validation metrics of runs (the `eval/val.json` train writes)
+//   runs.import-peft a run from a Hugging Face PEFT adapter folder or Hub repository
 
 /** PEFT method names (checked against the engine's list at compile time). */
 export const TRAIN_METHODS = ['lora', 'dora', 'ia3', 'adapter', 'prompt', 'prefix', 'probe', 'full'] as const;
@@ -343,6 +416,10 @@ export const LORA_TARGETS = ['query', 'key', 'value', 'attn_out', 'ffn_in', 'ffn
 export const IA3_TARGETS = ['key', 'value', 'ffn'] as const;
 export const PREDICT_KINGDOMS = ['EUKARYA', 'ARCHAEA', 'NEGATIVE', 'POSITIVE', 'unknown'] as const;
 export const EXPORT_FORMATS = ['csv', 'gff3', 'fasta', 'json', 'pdb'] as const;
+/** runs.import-peft: what a token-classification adapter's labels are */
+export const IMPORT_TASKS = ['ss8', 'ss3', 'sp'] as const;
+const importTasksMatchEngine: Same<(typeof IMPORT_TASKS)[number], ImportTask> = true;
+void importTasksMatchEngine;
 
 const modelArg = string({ minLength: 1, maxLength: 4096 });
 /** a data file given as its text (browser: a picked or dropped file) or as a path on this machine */
@@ -432,8 +509,14 @@ export const UI_JOB_SCHEMAS = {
     sequences: array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 100_000 }) }), { minItems: 1, maxItems: 10_000 }),
     /** SP runs: kingdom of the sequences ('unknown' = no kingdom term); required when the run reads it */
     kingdom: optional(oneOf(PREDICT_KINGDOMS)),
+    /** SP runs: use the kingdom a SignalP-style header (ACC|KINGDOM|...) names (default true) */
+    headerKingdoms: optional(boolean()),
     /** also keep the prediction files at this prefix (PREFIX.residues.csv, PREFIX.json, ...) */
     out: optional(path_),
+    /** a label for the predictions list */
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    /** what the sequences are (a file name), for notes and the list */
+    inputName: optional(string({ minLength: 1, maxLength: 500 })),
   }),
   attention: object(
     {
@@ -443,6 +526,9 @@ export const UI_JOB_SCHEMAS = {
       run: optional(runId),
       root: runsRoot,
       sequence: object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 2000 }) }),
+      /** the head whose full map is returned (0-based; default layer 0, head 0); every head gets a thumbnail */
+      layer: optional(integer({ min: 0, max: 1000 })),
+      head: optional(integer({ min: 0, max: 1000 })),
     },
     (v) => {
       if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
@@ -469,6 +555,21 @@ export const UI_JOB_SCHEMAS = {
     },
   ),
   'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** fetch a public data set (data.list) into <home>/data/NAME; sets with a licence that is not open need acceptLicence */
+  'data.download': object({ name: string({ minLength: 1, maxLength: 100 }), acceptLicence: optional(boolean()) }),
+  /** a run from a Hugging Face PEFT adapter: a folder on this machine or a Hub repository id (downloaded) */
+  'runs.import-peft': object({
+    source: string({ minLength: 1, maxLength: 4096 }),
+    /** the base ESM-2 (folder or installed model); default: the adapter's base_model_name_or_path */
+    model: optional(modelArg),
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    id: optional(runId),
+    /** what a token classifier's labels are (default: as a workbench export recorded, else kept as token-cls) */
+    task: optional(oneOf(IMPORT_TASKS)),
+    revision: optional(string({ minLength: 1, maxLength: 200 })),
+    endpoint: optional(string({ pattern: /^https?:\/\/\S+$/, patternHint: 'must be an http(s) URL' })),
+    root: runsRoot,
+  }),
 } satisfies Record<string, Schema<unknown>>;
 
 export type TrainRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train']>;
@@ -478,6 +579,18 @@ export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
 export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
 export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
 export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type DataDownloadRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['data.download']>;
+export type ImportPeftRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.import-peft']>;
+
+export interface ImportPeftResult {
+  id: string;
+  dir: string;
+  task: string;
+  method: { name: string } & Record<string, unknown>;
+  head: { name: string } & Record<string, unknown>;
+  /** where it came from and what the import assumed or did not use (RunRecord.imported) */
+  imported: ImportedFrom;
+}
 export type TrainMethodOptions = NonNullable<TrainRequest['options']>;
 export type DataInput = TrainRequest['train'];
 
@@ -530,7 +643,10 @@ export interface PredictedSs {
   /** the class letters in probability order, e.g. 'GHIEBTSC' */
   states: string;
   ss8?: string;
+  /** SS8 runs: the SS8 call mapped to 3 states (what Q3 scores); SS3 runs: the argmax of p3 */
   ss3: string;
+  /** SS8 runs: the argmax of p3 (it can differ from ss3, which follows the SS8 call) */
+  ss3Argmax?: string;
   /** [length x 8] row-major; absent for SS3 runs */
   p8?: number[];
   /** [length x 3] row-major, H E C */
@@ -539,10 +655,20 @@ export interface PredictedSs {
 
 export interface PredictedSp {
   kingdom: string | null;
+  /** where the kingdom came from: a SignalP-style header, the chosen one, or none */
+  kingdomSource: 'header' | 'chosen' | 'none';
   prediction: string;
   typeProbabilities: Record<string, number>;
-  /** 1-based last residue of the signal peptide; null without one */
+  /** 1-based last residue of the signal peptide; null without one inside the window */
   cleavageSite: number | null;
+  /** probability that the signal peptide ends at cleavageSite; null without one */
+  cleavageSiteProbability: number | null;
+  /** [predictedResidues]: probability that the signal peptide ends after each residue */
+  csProbs: number[];
+  /** what is uncertain about this call (decode.ts) */
+  flags: { code: string; message: string }[];
+  /** type of the single most probable region path (flagged when it differs from `prediction`) */
+  bestPathType: string;
   /** residues read (the first 70) */
   predictedResidues: number;
   /** Viterbi region letters (S L T P I M O), one per predicted residue */
@@ -551,6 +677,8 @@ export interface PredictedSp {
   regionLetters: string;
   /** [predictedResidues x regionLetters.length]: posterior probability of each region letter */
   regionProbs: number[];
+  /** per-position probability of each region state that reaches 0.01 somewhere (SignalP 6.0's plot) */
+  regionCurves: { state: string; type: string; region: string; label: string; probs: number[] }[];
 }
 
 export interface PredictedSequence {
@@ -562,6 +690,13 @@ export interface PredictedSequence {
 
 export interface PredictResult {
   run: string;
+  /** the run's display name */
+  runName?: string;
+  createdAt: string;
+  /** the label given with the request */
+  name?: string;
+  /** what the sequences were (a file name) */
+  inputName?: string;
   task: 'secondary-structure' | 'signal-peptide';
   runTask: string;
   /** the prediction JSON (what `export` reads) */
@@ -573,6 +708,23 @@ export interface PredictResult {
   seconds: number;
 }
 
+/** One prediction kept under <home>/predictions (predictions.list). */
+export interface PredictionSummary {
+  json: string;
+  createdAt: string;
+  run: string;
+  runName?: string;
+  task: PredictResult['task'];
+  runTask: string;
+  sequences: number;
+  /** the first few sequence ids */
+  ids: string[];
+  files: string[];
+  seconds: number;
+  name?: string;
+  inputName?: string;
+}
+
 export interface AttentionResult {
   id: string;
   sequence: string;
@@ -581,8 +733,12 @@ export interface AttentionResult {
   heads: number;
   /** tokens: <cls>, residues, <eos> */
   tokens: string[];
-  /** [L, H, T, T] with T = length + 2, quantised: value = byte / 255 * scale[l * H + h] */
-  attentions: { shape: [number, number, number, number]; scale: number[]; base64: string };
+  /** the requested head's map [T, T], T = length + 2, quantised: value = byte / 255 * scale */
+  map: { layer: number; head: number; shape: [number, number]; scale: number; base64: string };
+  /** every head's largest value, [L * H] (index l * H + h) */
+  headMax: number[];
+  /** every head's thumbnail: [L, H, size, size] block means, quantised per head: value = byte / 255 * scale[l * H + h] */
+  thumbnails: { size: number; scale: number[]; base64: string };
   /** [length x length] float32, little-endian */
   contacts: { shape: [number, number]; base64: string };
   provider: string;
@@ -600,6 +756,13 @@ export interface ExportResult {
   files: ExportedFile[];
   /** what the structure annotation did (pdb) */
   structureSummary?: string;
+  /** pdb: the annotated chain's residues and the sequence position each one shows (for the 3D view) */
+  structure?: {
+    sequenceId: string;
+    chain: string;
+    format: 'pdb' | 'mmcif';
+    residues: { resSeq: string; iCode: string; resName: string; /** 1-based; null: no position of the sequence */ position: number | null }[];
+  };
 }
 
 export interface ClassScore {
@@ -635,6 +798,8 @@ export interface JobKinds {
   attention: AttentionRequest;
   export: ExportRequest;
   'runs.evaluation': RunsEvaluationRequest;
+  'data.download': DataDownloadRequest;
+  'runs.import-peft': ImportPeftRequest;
 }
 
 export interface JobResults {
@@ -645,4 +810,6 @@ export interface JobResults {
   attention: AttentionResult;
   export: ExportResult;
   'runs.evaluation': RunsEvaluationResult;
+  'data.download': InstalledDataset;
+  'runs.import-peft': ImportPeftResult;
 }

@@ -93,6 +93,12 @@ describe('train', () => {
     const progress = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'train');
     expect(progress.some((p) => typeof p.loss === 'number' && p.phase.startsWith('train'))).toBe(true);
     expect(progress.some((p) => p.metric?.name === 'q8' && p.metric.value >= 0 && p.metric.value <= 1)).toBe(true);
+    // a validation's message repeats the training ETA of the step before it (no flash of "ETA 0")
+    progress.forEach((p, i) => {
+      if (!p.phase.startsWith('validated')) return;
+      const before = progress.slice(0, i).filter((q) => q.phase.startsWith('train')).at(-1)!;
+      expect(p.etaSeconds).toBe(before.etaSeconds);
+    });
     expect(trained.evaluation?.classes.map((c) => c.label).join('')).toBe(SS8_STATES);
     expect(trained.evaluation?.classes3?.map((c) => c.label).join('')).toBe('HEC');
     expect(trained.evaluation?.summary.q8).toBeCloseTo(trained.best!.value, 6);
@@ -175,6 +181,22 @@ describe('predict', () => {
     const csv = parseCsv(readFileSync(predicted.files.find((f) => f.endsWith('.residues.csv'))!, 'utf8'));
     expect(csv).toHaveLength(1 + SEQS[0].sequence.length + SEQS[1].sequence.length);
     expect(csv[1].slice(0, 4)).toEqual(['q1', '1', 'M', predicted.sequences[0].ss!.ss8![0]]);
+    // progress while predicting: sequences done, with no ETA outside the prediction itself
+    const phases = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict').map((e) => [e.phase, e.done, e.total]);
+    expect(phases).toContainEqual(['predicting', 2, 2]);
+    expect(phases.map((p) => p[0])).toEqual(expect.arrayContaining(['reading the input', 'loading the model', 'writing files']));
+  });
+
+  it('lists the kept predictions from disk (as after a reload) and reopens one as the job returned it', async () => {
+    const { predictions, problems } = await api.call('predictions.list', {});
+    expect(problems).toEqual([]);
+    const entry = predictions.find((p) => p.json === predicted.json)!;
+    expect(entry).toMatchObject({ run: 'lora-a', runName: 'LoRA A', task: 'secondary-structure', sequences: 2, ids: ['q1', 'q2'], inputName: 'the selected sequences' });
+    expect(Date.parse(entry.createdAt)).toBeGreaterThan(Date.now() - 600_000);
+    const again = await api.call('predictions.get', { json: predicted.json });
+    expect(again.sequences).toEqual(predicted.sequences);
+    expect(again.runName).toBe('LoRA A');
+    expect(await badRequest('predictions.get', { json: '/etc/passwd' })).toMatchObject({ field: 'json' });
   });
 
   it('writes the files at a prefix on request; unknown runs fail', async () => {
@@ -188,46 +210,70 @@ describe('predict', () => {
 });
 
 describe('attention', () => {
-  const decode = (r: AttentionResult) => {
-    const q = new Uint8Array(Buffer.from(r.attentions.base64, 'base64'));
-    const T = r.attentions.shape[2];
-    return Float32Array.from(q, (b, i) => (b / 255) * r.attentions.scale[Math.floor(i / (T * T))]) as Float32Array & { L?: number; H?: number };
-  };
-
-  it("returns the model's attentions [L,H,T,T] and contacts, matching plmw infer's", async () => {
-    const seq = SEQS[1];
-    const a = await run<AttentionResult>('attention', { model: MODEL, sequence: seq });
-    const T = seq.sequence.length + 2;
-    expect(a.attentions.shape).toEqual([2, 4, T, T]);
-    expect(a.tokens).toHaveLength(T);
-    expect(a.contacts.shape).toEqual([T - 2, T - 2]);
-    const out = path.join(home, 'ref.safetensors');
+  const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+  const mapOf = (r: AttentionResult) => Float32Array.from(bytes(r.map.base64), (b) => (b / 255) * r.map.scale);
+  /** The reference: every map of `plmw infer --emit attentions,contacts` for the same sequence. */
+  async function reference(seq: { id: string; sequence: string }) {
+    const out = path.join(home, `ref-${seq.id}.safetensors`);
     await run('infer', { model: MODEL, sequences: [seq], emit: ['attentions', 'contacts'], out });
     const ref = readSafetensors(out);
-    const refAttn = ref.tensors.get(`${seq.id}/attentions`)!.toFloat32();
-    const got = decode(a);
-    let maxErr = 0;
-    for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - refAttn[i]));
-    expect(maxErr).toBeLessThanOrEqual(Math.max(...a.attentions.scale) / 255 / 2 + 1e-6);
-    // each query row of a head sums to 1
-    expect(got.slice(0, T).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 1);
-    const contacts = new Float32Array(new Uint8Array(Buffer.from(a.contacts.base64, 'base64')).buffer);
-    expect(Array.from(contacts)).toEqual(Array.from(ref.tensors.get(`${seq.id}/contacts`)!.toFloat32()));
+    return { attn: ref.tensors.get(`${seq.id}/attentions`)!.toFloat32(), contacts: ref.tensors.get(`${seq.id}/contacts`)!.toFloat32() };
+  }
+
+  it("returns the chosen head's map, every head's maximum and thumbnail, and the contacts, matching plmw infer's", async () => {
+    const seq = SEQS[1];
+    const T = seq.sequence.length + 2;
+    const ref = await reference(seq);
+    const head = (l: number, h: number) => ref.attn.subarray((l * 4 + h) * T * T, (l * 4 + h + 1) * T * T);
+    for (const [layer, hd] of [[0, 0], [1, 3]] as const) {
+      const a = await run<AttentionResult>('attention', { model: MODEL, sequence: seq, ...(layer || hd ? { layer, head: hd } : {}) });
+      expect(a).toMatchObject({ layers: 2, heads: 4, map: { layer, head: hd, shape: [T, T] } });
+      expect(a.tokens).toHaveLength(T);
+      const got = mapOf(a);
+      const want = head(layer, hd);
+      let maxErr = 0;
+      for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
+      expect(maxErr).toBeLessThanOrEqual(a.map.scale / 255 / 2 + 1e-6);
+      expect(got.slice(0, T).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 1); // a query row sums to 1
+      // every head: its maximum, and its thumbnail = block means over an S x S grid (float64 here)
+      const S = a.thumbnails.size;
+      expect(S).toBe(Math.min(T, 64));
+      const tb = bytes(a.thumbnails.base64);
+      expect(tb.length).toBe(2 * 4 * S * S);
+      for (let lh = 0; lh < 8; lh++) {
+        const m = ref.attn.subarray(lh * T * T, (lh + 1) * T * T);
+        expect(a.headMax[lh]).toBeCloseTo(m.reduce((x, y) => Math.max(x, y), 0), 6);
+        for (let si = 0; si < S; si++)
+          for (let sj = 0; sj < S; sj++) {
+            const [i0, i1, j0, j1] = [Math.floor((si * T) / S), Math.floor(((si + 1) * T) / S), Math.floor((sj * T) / S), Math.floor(((sj + 1) * T) / S)];
+            let sum = 0;
+            for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) sum += m[i * T + j];
+            const mean = sum / ((i1 - i0) * (j1 - j0));
+            expect(Math.abs((tb[(lh * S + si) * S + sj] / 255) * a.thumbnails.scale[lh] - mean)).toBeLessThanOrEqual(a.thumbnails.scale[lh] / 255 / 2 + 1e-6);
+          }
+      }
+      const contacts = new Float32Array(bytes(a.contacts.base64).buffer);
+      expect(a.contacts.shape).toEqual([T - 2, T - 2]);
+      let cErr = 0;
+      for (let i = 0; i < contacts.length; i++) cErr = Math.max(cErr, Math.abs(contacts[i] - ref.contacts[i]));
+      expect(cErr).toBeLessThan(1e-5); // the same contact head, summed layer by layer
+    }
+    expect(await failure('attention', { model: MODEL, sequence: seq, layer: 2 })).toMatch(/layer 2: the model has 2 layers/);
   });
 
-  it("returns a fine-tuned run's attentions (its LoRA applied): different from the base model's", async () => {
+  it("returns a fine-tuned run's attention (its LoRA applied): different from the base model's", async () => {
     const seq = SEQS[1];
-    const base = await run<AttentionResult>('attention', { model: MODEL, sequence: seq });
-    const tuned = await run<AttentionResult>('attention', { run: 'lora-a', sequence: seq });
-    expect(tuned.source).toMatchObject({ kind: 'run', run: 'lora-a', method: 'lora' });
-    expect(tuned.attentions.shape).toEqual(base.attentions.shape);
-    const [b, t] = [decode(base), decode(tuned)];
-    const T = seq.sequence.length + 2;
-    // layer 0 has no LoRA (top-k 1): identical; layer 1 is tuned: different
-    let d0 = 0;
-    let d1 = 0;
-    for (let i = 0; i < 4 * T * T; i++) d0 = Math.max(d0, Math.abs(b[i] - t[i]));
-    for (let i = 4 * T * T; i < 8 * T * T; i++) d1 = Math.max(d1, Math.abs(b[i] - t[i]));
+    const pair = async (layer: number) => [
+      mapOf(await run<AttentionResult>('attention', { model: MODEL, sequence: seq, layer, head: 1 })),
+      await run<AttentionResult>('attention', { run: 'lora-a', sequence: seq, layer, head: 1 }),
+    ] as const;
+    const [b0, t0] = await pair(0);
+    const [b1, t1] = await pair(1);
+    expect(t1.source).toMatchObject({ kind: 'run', run: 'lora-a', method: 'lora' });
+    const diff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+    // layer 0 has no LoRA (top-k 1): the same; layer 1 is tuned: different
+    const d0 = diff(b0, mapOf(t0));
+    const d1 = diff(b1, mapOf(t1));
     expect(d0).toBeLessThan(0.01);
     expect(d1).toBeGreaterThan(d0);
     expect(await badRequest('attention', { sequence: seq })).toMatchObject({ field: 'model' });
@@ -244,7 +290,11 @@ describe('export', () => {
     expect(r.files.map((f) => path.basename(f.path))).toEqual(['ubq.residues.csv', 'ubq.gff3', 'ubq.fasta', 'ubq.json', 'ubq.ubq.annotated.pdb']);
     for (const f of r.files) expect(readFileSync(f.path, 'utf8')).toBe(f.text);
     const csv = parseCsv(r.files[0].text!);
-    expect(csv[0].slice(0, 5)).toEqual(['id', 'position', 'residue', 'ss8', 'ss3']);
+    expect(csv[0].slice(0, 6)).toEqual(['id', 'position', 'residue', 'ss8', 'ss3_from_ss8', 'ss3_argmax_p3']);
+    // the view gets both SS3 rules; they agree where the argmax of p3 is the SS8 call's class
+    const ss = p.sequences[0].ss!;
+    expect(ss.ss3Argmax).toBe(csv.slice(1).map((row) => row[5]).join(''));
+    for (let k = 0; k < seq.length; k++) expect(ss.ss3Argmax![k]).toBe('HEC'[[0, 1, 2].reduce((a, c) => (ss.p3[3 * k + c] > ss.p3[3 * k + a] ? c : a), 0)]);
     expect(csv).toHaveLength(seq.length + 1);
     const ss3 = p.sequences[0].ss!.ss3;
     const gff = r.files[1].text!.trim().split('\n');
@@ -256,6 +306,10 @@ describe('export', () => {
     expect(JSON.parse(r.files[3].text!).sequences[0].id).toBe('ubq');
     expect(r.structureSummary).toMatch(/atoms of chain A updated/);
     expect(r.files[4].text).toMatch(/^ATOM/m);
+    // the annotation names the run and the model it was trained on
+    expect(r.files[4].text).toMatch(/^REMARK 950 {2}RUN: LoRA A +$/m);
+    expect(r.files[4].text).toMatch(/^REMARK 950 {2}MODEL: esm2-tiny-random +$/m);
+    expect(r.files[4].text).not.toMatch(/MODEL: \?/);
     expect(await badRequest('export', { prediction: p.json, formats: ['pdb'], outDir })).toMatchObject({ field: 'structure' });
   });
 });
@@ -281,6 +335,9 @@ describe('signal peptides', () => {
     expect(await failure('predict', { run: 'sp-probe', sequences: SEQS })).toMatch(/kingdom/);
     const p = await run<PredictResult>('predict', { run: 'sp-probe', sequences: SEQS, kingdom: 'EUKARYA' });
     expect(p.task).toBe('signal-peptide');
+    // the decoding has its own phase in the progress, counted per sequence
+    const decoding = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict' && e.phase.startsWith('decoding'));
+    expect(decoding.at(-1)).toMatchObject({ done: SEQS.length, total: SEQS.length });
     const sp = p.sequences[0].sp!;
     expect(sp.predictedResidues).toBe(70);
     expect(sp.regions).toHaveLength(70);
@@ -291,6 +348,14 @@ describe('signal peptides', () => {
     expect(p.sequences[1].sp!.predictedResidues).toBe(SEQS[1].sequence.length);
     const e = await run<ExportResult>('export', { prediction: p.json, formats: ['csv', 'gff3', 'fasta'], outDir: path.join(home, 'sp-out') });
     expect(e.files.map((f) => path.basename(f.path))).toEqual(['sp-probe.residues.csv', 'sp-probe.summary.csv', 'sp-probe.gff3', 'sp-probe.mature.fasta']);
-    expect(e.files[1].text!.split('\n')[0]).toBe('id,prediction,p_NO_SP,p_SP,p_LIPO,p_TAT,p_TATLIPO,p_PILIN,cs_position');
+    expect(e.files[1].text!.split('\n')[0]).toBe('id,kingdom,kingdom_source,prediction,p_NO_SP,p_SP,p_LIPO,p_TAT,p_TATLIPO,p_PILIN,cs_position,cs_probability,flags');
+    // SignalP 6.0's plot: per-state curves that sum with the rest to 1, and the cleavage-site curve
+    expect(sp.kingdomSource).toBe('chosen');
+    expect(sp.csProbs).toHaveLength(70);
+    expect(sp.regionCurves.length).toBeGreaterThan(0);
+    for (const c of sp.regionCurves) expect(c.probs).toHaveLength(70);
+    const s0 = sp.regionCurves.reduce((a, c) => a + c.probs[0], 0);
+    expect(s0).toBeLessThanOrEqual(1 + 1e-3);
+    if (sp.cleavageSite !== null) expect(sp.cleavageSiteProbability).toBeCloseTo(sp.csProbs[sp.cleavageSite - 1], 3);
   });
 });

@@ -94,7 +94,7 @@ describe('grouped input', () => {
     const parts = await Promise.all([1, 2, 3].map(shard));
     expect(parts.map((p) => p.range)).toEqual([{ first: 0, end: 20 }, { first: 20, end: 40 }, { first: 40, end: 53 }]);
     expect(parts.map((p) => p.rejected.count)).toEqual([0, 1, 0]);
-    expect(parts[1].rejected.first).toMatchObject({ kind: 'rejected', loc: { file: f('in.fasta'), record: 'p37', line: 76, column: 5 } });
+    expect(parts[1].rejected.first[0]).toMatchObject({ kind: 'rejected', loc: { file: f('in.fasta'), record: 'p37', line: 76, column: 5 } });
     const g3 = await collect(parts[2].groups());
     expect(g3.flatMap((g) => g.records.map((x) => x.id))).toEqual(seqs.slice(40).map((s) => s.id));
     // a shard's groups are the unsharded run's groups for the same records
@@ -104,21 +104,45 @@ describe('grouped input', () => {
     expect(g3).toEqual(all.slice(4));
   });
 
-  it('numbers the records of a file read whole by their header lines (SignalP 3-line)', async () => {
-    const recs = ['>A1|EUKARYA|SP|0\nMKKLLAVAAL\nSSSSSSIIII', '>A2|NEGATIVE|NO_SP|1\nMAAAKLLL\nIIIIIIII', '>A3|ARCHAEA|SP|0\nMKK1LAV\nSSSIIII', '>A4|POSITIVE|LIPO|1\nMKKLLC\nLLLLII'];
+  it('reads SignalP 3-line records as FASTA: label lines left out, kingdom hints from the headers', async () => {
+    const recs = ['>A1|EUKARYA|SP|0\nMKKLLAVAAL\nSSSSSSIIII', '>A2|NEGATIVE|NO_SP|1\nMAAAKLLL\nIIIIIIII', '>A3|ARCHAEA|SP|0\nMKK1LAV\nSSSIIII', '>plain\nMKKLLC'];
     writeFileSync(f('sp.fasta'), `${recs.join('\n')}\n`);
     const whole = await openInput(f('sp.fasta'), { groupSize: 2, allowRejected: true });
-    expect([whole.format, whole.total, whole.rejectedInFile]).toEqual(['signalp', 4, 1]);
+    expect([whole.format, whole.detection.format, whole.total, whole.rejectedInFile]).toEqual(['fasta', 'signalp', 4, 1]);
+    expect(whole.hints).toEqual({ records: 3, withHint: 2, byKingdom: { EUKARYA: 1, NEGATIVE: 1 } });
     const groups = await collect(whole.groups());
-    expect(groups.map((g) => g.records.map((x) => [x.index, x.id, x.kingdom]))).toEqual([
-      [[0, 'A1', 'EUKARYA'], [1, 'A2', 'NEGATIVE']],
-      [[3, 'A4', 'POSITIVE']],
+    expect(groups.map((g) => g.records.map((x) => [x.index, x.id, x.sequence, x.kingdomHint]))).toEqual([
+      [[0, 'A1|EUKARYA|SP|0', 'MKKLLAVAAL', 'EUKARYA'], [1, 'A2|NEGATIVE|NO_SP|1', 'MAAAKLLL', 'NEGATIVE']],
+      [[3, 'plain', 'MKKLLC', null]],
     ]);
-    expect(groups[1].notes.map((n) => [n.kind, n.loc.record])).toEqual([['rejected', 'A3']]);
+    // in line order: each label line left out, and the rejected record (its '1', line 8)
+    expect(groups[0].notes.map((n) => [n.kind, n.loc.line])).toEqual([['changed', 3], ['changed', 6]]);
+    expect(groups[1].notes.map((n) => [n.kind, n.loc.record, n.loc.line])).toEqual([['changed', 'A3|ARCHAEA|SP|0', 9], ['rejected', 'A3|ARCHAEA|SP|0', 8]].sort((a, b) => Number(a[2]) - Number(b[2])));
     const s1 = await openInput(f('sp.fasta'), { groupSize: 2, shard: { index: 1, count: 2 } });
     const s2 = await openInput(f('sp.fasta'), { groupSize: 2, shard: { index: 2, count: 2 } });
     expect([s1.rejected.count, s2.rejected.count]).toEqual([0, 1]);
-    expect(s2.rejected.first?.loc).toMatchObject({ record: 'A3', line: 8, column: 4 });
+    expect(s2.rejected.first[0].loc).toMatchObject({ record: 'A3|ARCHAEA|SP|0', line: 8, column: 4 });
+    // the same records and notes as prediction's whole-text reader
+    const { parsePredictInput } = await import('../../src-main/engine/tasks/predict-input.js');
+    const p = parsePredictInput(readFileSync(f('sp.fasta'), 'utf8'), f('sp.fasta'));
+    expect(groups.flatMap((g) => g.records.map((x) => x.id))).toEqual(p.records.map((x) => x.id));
+    expect(groups.flatMap((g) => g.notes)).toEqual(p.notes);
+  });
+
+  it('streams the label-line rule across any split of the text, CR and CRLF line ends included', async () => {
+    const { SignalPLabelLines } = await import('../../src-main/engine/tasks/predict-input.js');
+    const text = '\uFEFF>A1|EUKARYA|SP|0\r\nMKKLLA\r\nSSSIII\r>x\nMKV\n>A2|ARCHAEA|TAT|1\nMKLL\n\nTTII\n>A3|POSITIVE|LIPO|0\nMKLL\nLLII\nMK';
+    const whole: unknown[] = [];
+    const w = new SignalPLabelLines((d) => whole.push(d));
+    const once = w.write(text) + w.end();
+    expect(once).toBe(text.replace('SSSIII', '').replace('TTII', ''));
+    expect(whole).toEqual([{ id: 'A1|EUKARYA|SP|0', line: 3, record: 1 }, { id: 'A2|ARCHAEA|TAT|1', line: 9, record: 3 }]);
+    for (let cut = 1; cut < text.length; cut++) {
+      const got: unknown[] = [];
+      const s = new SignalPLabelLines((d) => got.push(d));
+      expect(s.write(text.slice(0, cut)) + s.write(text.slice(cut)) + s.end(), `split at ${cut}`).toBe(once);
+      expect(got).toEqual(whole);
+    }
   });
 
   it('reads inline sequences through the same parser', async () => {

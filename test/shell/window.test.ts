@@ -73,6 +73,7 @@ vi.mock('electron', () => {
       whenReady: () => Promise.resolve(),
       on: (ev: string, fn: Listener) => h.appEvents.set(ev, fn),
       getPath: (name: string) => (name === 'userData' ? h.userData : os.tmpdir()),
+      getAppPath: () => os.tmpdir(),
       isPackaged: false,
       quit: () => undefined,
     },
@@ -95,7 +96,7 @@ vi.mock('electron', () => {
     webContents: { getAllWebContents: () => h.windows.map((w) => w.webContents) },
   };
 });
-vi.mock('../../src-main/shell/job-worker.js', () => ({ jobWorkerPath: path.join(os.tmpdir(), 'never-started-worker.js') }));
+vi.mock('../../src-main/shell/job-worker.js', () => ({ jobWorkerPath: path.join(os.tmpdir(), 'never-started-worker.js'), callWorkerPath: path.join(os.tmpdir(), 'never-started-call-worker.js') }));
 
 const rendererIndex = path.join(REPO, 'src-main', '..', 'renderer', 'index.html');
 const appUrl = `file://${rendererIndex}`;

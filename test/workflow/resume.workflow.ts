@@ -113,7 +113,9 @@ describe('a malformed record', () => {
     expect(existsSync(path.join(results, 'bad', 'bad.json'))).toBe(false);
 
     // the error: the original file, the line and column of the 'J', the record
-    const located = `${f('bad.fasta')}:${2 * 40 + 2}:6 (record '${bad[40].id}')`;
+    // (prediction keeps a SignalP-style header's whole first word as the id)
+    const b = bad[40];
+    const located = `${f('bad.fasta')}:${2 * 40 + 2}:6 (record '${b.id}|${b.kingdom}|${b.type}|${b.partition}')`;
     const log = readTsv(path.join(results, 'runlog.tsv'));
     const failed = log.find((x) => x.input === 'bad' && x.job === `shard 2/${N}`)!;
     expect([failed.status, failed.exit]).toEqual(['failed', '1']);

@@ -4,11 +4,13 @@
 // task's business (SS: class probabilities; SP: emissions + CRF parameters, decoded by
 // tasks/signal-peptide/decode.ts — see predictSp below).
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type LoadedModel, loadModel } from '../esm2/model.js';
 import { createMethod } from '../peft/index.js';
+import { overFrozenAdapter } from '../peft/frozen.js';
 import type { PeftMethod } from '../peft/method.js';
 import { type RuntimeOptions, type Session, createSession } from '../runtime/index.js';
 import type { Kingdom } from '../data/signalp.js';
@@ -17,10 +19,19 @@ import { type SpDecoded, crfParamsOf, decodeSp } from '../tasks/signal-peptide/d
 import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
 import { spTask } from '../tasks/signal-peptide/task.js';
 import { type TensorMap, loadCheckpoint } from './checkpoint.js';
-import type { Head } from './head.js';
+import { type Head, NO_HEAD, linearHead, noHead } from './head.js';
 import type { RunRecord } from './run-dir.js';
 import type { TaskSpec } from './task.js';
 import { buildTaskGraph } from './task-graph.js';
+
+export interface BatchOptions {
+  /** called after each batch with the number of sequences done */
+  onBatch?: (done: number) => void;
+  /** signal peptides: called as sequences are decoded (CRF marginals and paths) */
+  onDecoded?: (done: number) => void;
+  /** checked between batches */
+  signal?: AbortSignal;
+}
 
 export class Predictor {
   private constructor(
@@ -48,11 +59,12 @@ export class Predictor {
    * of len per sequence) are fed to the head instead of all -1: the SP head reads the kingdom
    * from them; the loss output is not used here.
    */
-  async predict(sequences: readonly string[], batchSize = 16, labels?: readonly Int32Array[]): Promise<Float32Array[]> {
+  async predict(sequences: readonly string[], batchSize = 16, labels?: readonly Int32Array[], o: BatchOptions = {}): Promise<Float32Array[]> {
     if (labels && labels.length !== sequences.length) throw new Error(`predict: ${labels.length} label arrays for ${sequences.length} sequences`);
     const out: Float32Array[] = new Array(sequences.length);
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].length - sequences[a].length || a - b);
     for (let k = 0; k < order.length; k += batchSize) {
+      if (o.signal?.aborted) throw new DOMException('prediction cancelled', 'AbortError');
       const idx = order.slice(k, k + batchSize);
       const enc = this.model.tokenizer.encodeBatch(idx.map((i) => sequences[i]), 'int64');
       const T = enc.maxLen;
@@ -60,6 +72,7 @@ export class Predictor {
       const r = await this.session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, T]), ...feeds, ...this.params });
       const C = (r.probs.dims as number[])[2];
       idx.forEach((i, b) => (out[i] = (r.probs.data as Float32Array).slice(b * T * C, (b * T + sequences[i].length + 2) * C)));
+      o.onBatch?.(Math.min(order.length, k + batchSize));
     }
     return out;
   }
@@ -69,13 +82,17 @@ export class Predictor {
    * residues, run through the graph, and decoded in TypeScript (Viterbi, marginals, type
    * probabilities, cleavage site; decode.ts). kingdoms[i] = null means unknown (no kingdom term).
    */
-  async predictSp(sequences: readonly string[], kingdoms: readonly (Kingdom | null)[], batchSize = 16): Promise<SpDecoded[]> {
+  async predictSp(sequences: readonly string[], kingdoms: readonly (Kingdom | null)[], batchSize = 16, o: BatchOptions = {}): Promise<SpDecoded[]> {
     if (this.head.name !== 'crf') throw new Error(`predictSp: this run's head is '${this.head.name}', not the signal-peptide CRF`);
     const maxLength = Number(this.head.options.maxLength ?? SP_MAX_LENGTH);
     const cut = sequences.map((s) => s.slice(0, maxLength));
-    const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)));
+    const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)), o);
     const crf = crfParamsOf(new Map(Object.entries(this.params).map(([k, t]) => [k.replace(/^param\./, ''), t.data as Float32Array])));
-    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf));
+    return rows.map((r, i) => {
+      const d = decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf);
+      o.onDecoded?.(i + 1);
+      return d;
+    });
   }
 
   /** The execution provider the session runs on. */
@@ -104,7 +121,24 @@ export function taskFor(name: string, head?: Record<string, unknown>): TaskSpec 
     const maxLength = typeof head?.maxLength === 'number' ? head.maxLength : undefined;
     return spTask({ kingdom: name === 'sp', maxLength });
   }
-  throw new Error(`unknown task '${name}' (ss-ss8, ss-ss3, ss-ss8-cnn, ss-ss3-cnn, sp, sp-nokingdom)`);
+  // imported adapters: a classifier whose labels are not known, or no head at all
+  if (name === 'token-cls') {
+    const C = head?.classes;
+    if (!Number.isInteger(C)) throw new Error(`task 'token-cls' needs the number of classes (head.classes), got ${JSON.stringify(C)}`);
+    return { name, head: (cfg) => linearHead(C as number, cfg.hiddenSize), metrics: () => ({}), selectMetric: '' };
+  }
+  if (name === 'backbone') return { name, head: () => noHead(), metrics: () => ({}), selectMetric: '' };
+  throw new Error(`unknown task '${name}' (ss-ss8, ss-ss3, ss-ss8-cnn, ss-ss3-cnn, sp, sp-nokingdom; imported: token-cls, backbone)`);
+}
+
+/**
+ * Why class predictions cannot be read from a run, or null: its classes mean nothing known (an
+ * imported classifier, task token-cls) or it has no head (task backbone).
+ */
+export function unlabelledTask(task: string): string | null {
+  if (task === 'token-cls') return 'the labels of this imported classifier are not known (task token-cls): import it again with --task ss3, ss8 or sp when they are those, or read its logits with plmw infer --run';
+  if (task === 'backbone') return NO_HEAD;
+  return null;
 }
 
 export interface OpenedRun {
@@ -115,13 +149,29 @@ export interface OpenedRun {
   params: TensorMap;
 }
 
-/** A run's method, head and best checkpoint, ready for prediction. */
-export function openRun(runDir: string, modelDir?: string): OpenedRun {
+/**
+ * The adapter of a run used as a frozen backbone under a new head: its method and best
+ * checkpoint. `sha256`, when given, must be the checkpoint's (the one the new head was trained on).
+ */
+export function openBackbone(runDir: string, model: LoadedModel, sha256?: string): { record: RunRecord; method: PeftMethod; params: TensorMap; checkpointSha256: string } {
+  const file = path.join(runDir, 'checkpoints', 'best.safetensors');
+  const checkpointSha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  if (sha256 !== undefined && sha256 !== checkpointSha256) throw new Error(`${runDir}: its checkpoint has changed since a head was trained on it (sha256 ${checkpointSha256}, recorded ${sha256})`);
+  const { record, method, params } = openRun(runDir, undefined, model);
+  return { record, method, params, checkpointSha256 };
+}
+
+/** A run's method, head and best checkpoint, ready for prediction (`loaded`: the model, already loaded). */
+export function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel): OpenedRun {
   const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  const model = loadModel(modelDir ?? record.model.dir);
+  const model = loaded ?? loadModel(modelDir ?? record.model.dir);
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
-  const method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
+  let method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
+  if (record.backbone) {
+    const bb = openBackbone(record.backbone.dir, model, record.backbone.checkpointSha256);
+    method = overFrozenAdapter(model.config, bb.method, bb.params);
+  }
   const { name: _headName, ...headOptions } = record.head ?? { name: '' };
   const head = taskFor(record.task, headOptions).head(model.config);
   const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'best.safetensors'));
