@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `plmw`: the command-line front of the engine (no Electron). Usage: npm run plmw -- <command> [options]
-import { UserError } from './command.js';
+import { userFacing } from './command.js';
 import { commands } from './commands/index.js';
+import { installSignalHandlers, stoppedBy } from './signals.js';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -13,12 +14,14 @@ function help(): string {
     'commands:',
     ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run `plmw <command> --help` for the options of one command.',
+    'Run `plmw <command> --help` for the options of one command; --debug (any command) prints the',
+    'stack trace of an unexpected error.',
   ].join('\n');
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv.filter((a) => a !== '--debug');
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(help());
     return name ? 0 : 2;
@@ -35,20 +38,32 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await cmd.run(rest);
   } catch (e) {
-    if (e instanceof UserError) {
-      console.error(`plmw ${name}: ${e.message}`);
-      return e.exitCode;
+    const stopped = stoppedBy();
+    if (stopped && (e as Error)?.name === 'AbortError') {
+      console.error(`plmw ${name}: stopped by ${stopped.signal}`);
+      return stopped.exitCode;
     }
-    throw e;
+    const known = userFacing(e);
+    if (known) {
+      // A usage error shows the command's usage; anything else is one line naming what failed.
+      console.error(`plmw ${name}: ${known.message}${known.exitCode === 2 && !known.message.includes('usage:') ? `\n\n${cmd.usage}` : ''}`);
+      if (debug && e instanceof Error && e.stack) console.error(e.stack);
+      return known.exitCode;
+    }
+    // Not the user's doing: one line, the stack only when asked for.
+    console.error(`plmw ${name}: internal error: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}${debug ? '' : ' (run again with --debug for the stack trace)'}`);
+    if (debug) console.error(e instanceof Error ? e.stack ?? e.message : e);
+    return 1;
   }
 }
 
+installSignalHandlers();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e) => {
-    console.error(e instanceof Error ? e.stack ?? e.message : e);
+    console.error(`plmw: internal error: ${e instanceof Error ? e.message : String(e)}`);
     process.exitCode = 1;
   },
 );

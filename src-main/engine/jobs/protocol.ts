@@ -9,7 +9,9 @@ export type FromWorker =
   | { type: 'progress'; jobId: string; progress: Omit<JobProgress, 'jobId' | 'kind'> }
   | { type: 'done'; jobId: string; result: unknown; memory: JobMemory }
   | { type: 'failed'; jobId: string; message: string; memory: JobMemory }
-  | { type: 'cancelled'; jobId: string; memory: JobMemory };
+  | { type: 'cancelled'; jobId: string; memory: JobMemory }
+  /** a temporary file the worker opened (open) or committed/removed: the queue removes what a dead worker left open */
+  | { type: 'temporary'; file: string; open: boolean };
 
 export interface WorkerConfig {
   /** minimum milliseconds between two progress messages of a job */

@@ -24,6 +24,7 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { ApiEvent, JobInfo } from '../../api/contract.js';
 import { ApiError } from '../../api/errors.js';
 import { validateJobRequest } from '../../api/job-kinds.js';
+import { adoptTemporary, removeLiveTemporaries } from '../atomic.js';
 import { plmwHome } from '../models/store.js';
 import './kinds.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
@@ -118,6 +119,8 @@ export class JobQueue {
   /** worker we terminate on purpose (forced cancel, close): its exit is not a crash */
   private readonly retiring = new Set<Worker>();
   private lastWorkerError: string | undefined;
+  /** temporaries each worker has open (see worker.ts): removed when that worker exits */
+  private readonly temporaries = new Map<Worker, Set<string>>();
   private closed = false;
 
   constructor(private readonly o: JobQueueOptions = {}) {}
@@ -239,6 +242,7 @@ export class JobQueue {
       this.lastWorkerError = e.message;
     });
     w.on('exit', (code) => this.onExit(w, code));
+    this.temporaries.set(w, new Set());
     return w;
   }
 
@@ -258,6 +262,14 @@ export class JobQueue {
   }
 
   private onMessage(w: Worker, m: FromWorker): void {
+    if (m.type === 'temporary') {
+      const open = this.temporaries.get(w);
+      if (m.open) open?.add(m.file);
+      else open?.delete(m.file);
+      // Also counted as this process's own: a signal handler or exit of the main thread removes it.
+      adoptTemporary(m.file, m.open);
+      return;
+    }
     if (w !== this.worker || m.jobId !== this.current) return;
     const j = this.jobs.get(m.jobId)!;
     if (m.type === 'progress') {
@@ -283,6 +295,9 @@ export class JobQueue {
   }
 
   private onExit(w: Worker, code: number): void {
+    // Whatever the worker still had open is half written: a terminated or crashed writer.
+    removeLiveTemporaries(this.temporaries.get(w) ?? []);
+    this.temporaries.delete(w);
     if (this.retiring.delete(w)) return;
     if (this.worker === w) this.worker = undefined;
     const id = this.current;

@@ -9,6 +9,7 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JobMemory } from '../../api/contract.js';
 import { getJobKind, type ProgressUpdate } from '../../api/job-kinds.js';
+import { watchTemporaries } from '../atomic.js';
 import './kinds.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
 
@@ -18,6 +19,10 @@ const config: WorkerConfig = { progressIntervalMs: 100, ...(workerData as Partia
 const running = new Map<string, AbortController>();
 
 const send = (m: FromWorker) => port.postMessage(m);
+
+// The queue learns of every temporary this thread opens, so that a worker it terminates (forced
+// cancel) or that crashes leaves no half-written file: it removes what was still open.
+watchTemporaries((file, open) => send({ type: 'temporary', file, open }));
 
 /**
  * A full garbage collection, run between jobs: a finished job's buffers (model outputs, batch

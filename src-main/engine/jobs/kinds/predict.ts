@@ -4,7 +4,8 @@
 // column form for plotting, and keeps the files: at `out` when given, else in
 // <home>/predictions/<time>-<run>/ (what `export` reads and copies from), with the input as
 // PREFIX.input.fasta.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { sweepStaleTemporaries, writeFileAtomic } from '../../atomic.js';
 import path from 'node:path';
 import type { PredictRequest, PredictResult, PredictedSequence } from '../../../api/contract.js';
 import { ApiError } from '../../../api/errors.js';
@@ -43,9 +44,10 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   const runDir = path.join(root, req.run);
   const prefix = path.resolve(req.out ?? path.join(ctx.home, 'predictions', `${stamp()}-${req.run}`, req.run));
   mkdirSync(path.dirname(prefix), { recursive: true });
+  sweepStaleTemporaries(path.dirname(prefix));
   // The input is kept beside the outputs (PREFIX.input.fasta): export reads full sequences from it.
   const input = `${prefix}.input.fasta`;
-  writeFileSync(input, req.sequences.map((s) => `>${s.id}\n${s.sequence}\n`).join(''));
+  writeFileAtomic(input, req.sequences.map((s) => `>${s.id}\n${s.sequence}\n`).join(''));
   const t0 = performance.now();
   ctx.progress({ phase: 'predicting', done: 0, total: req.sequences.length });
   let files: string[];
