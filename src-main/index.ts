@@ -7,6 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiService } from './api/service.js';
 import { JobQueue } from './engine/jobs/queue.js';
+import { sweepStaleTemporaries } from './engine/atomic.js';
+import { plmwHome, sweepUserData } from './engine/models/store.js';
 import { registerIpc } from './ipc/register.js';
 import { dialogFilters, type OpenKind } from './shell/files.js';
 import { jobWorkerPath } from './shell/job-worker.js';
@@ -71,6 +73,8 @@ app.whenReady().then(() => {
     const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
     return r.canceled ? [] : r.filePaths;
   };
+  sweepUserData(plmwHome());
+  sweepStaleTemporaries(app.getPath('userData'));
   const jobs = new JobQueue({ workerPath: jobWorkerPath });
   const api = new ApiService({ front: 'electron', jobs, settingsFile: settingsFile(app.getPath('userData')), openDialog });
   registerIpc({

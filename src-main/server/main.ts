@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiService } from '../api/service.js';
 import { JobQueue } from '../engine/jobs/queue.js';
+import { plmwHome, sweepUserData } from '../engine/models/store.js';
 import { startWebServer } from './server.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -59,6 +60,7 @@ async function main(argv: string[]): Promise<void> {
   const rendererDir = v.renderer ? path.resolve(v.renderer) : path.join(REPO, 'out', 'renderer');
   if (!v.renderer) ensureRenderer(rendererDir);
 
+  sweepUserData(v.home ? path.resolve(v.home) : plmwHome());
   const jobs = new JobQueue();
   const service = new ApiService({ front: 'web', jobs, home: v.home });
   const server = await startWebServer({ service, port, rendererDir });

@@ -6,7 +6,8 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
+import { atomicIo } from '../../src-main/engine/atomic.js';
 import { downloadModel } from '../../src-main/engine/models/download.js';
 import { DownloadError } from '../../src-main/engine/models/hub.js';
 import { inspectModel, listInstalledModels, readProvenance, verifyModel } from '../../src-main/engine/models/store.js';
@@ -27,6 +28,7 @@ async function serve(o?: HubOptions): Promise<Hub> {
 }
 
 const SOURCE = { name: 'tiny', repo: REPO, revision: 'main' };
+const realWrite = atomicIo.writeSync;
 const dir = () => path.join(home, 'models', 'tiny');
 const weights = () => path.join(dir(), 'model.safetensors');
 
@@ -137,6 +139,35 @@ describe('checksums of what is on disk', () => {
       const p = path.join(dir(), f.name);
       expect(f).toMatchObject({ size: statSync(p).size, sha256: sha256(readFileSync(p)), mtimeMs: statSync(p).mtimeMs });
     }
+  });
+});
+
+describe('a full disk during a download', () => {
+  afterEach(() => {
+    atomicIo.writeSync = realWrite;
+  });
+
+  it('stops with the .partial named and its size, keeps it, and resumes from it once there is room', async () => {
+    const hub = await serve();
+    let left = 100_000;
+    atomicIo.writeSync = (fd, buf, off, len, pos) => {
+      if (left <= 0) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      const n = Math.min(len, left, 4096); // short writes on the way
+      left -= n;
+      return realWrite(fd, buf, off, n, pos);
+    };
+    const partial = `${weights()}.partial`;
+    await expect(downloadModel(SOURCE, { endpoint: hub.endpoint, home })).rejects.toThrow(
+      `${partial}: cannot write: no space left on device (${FILES['model.safetensors'].length} bytes needed) [ENOSPC]`,
+    );
+    expect(statSync(partial).size).toBeGreaterThan(0);
+    expect(existsSync(`${partial}.lock`)).toBe(false);
+    expect(existsSync(path.join(home, 'models', '.tiny.lock'))).toBe(false);
+    atomicIo.writeSync = realWrite;
+    const kept = statSync(partial).size;
+    expect((await downloadModel(SOURCE, { endpoint: hub.endpoint, home })).status).toBe('ready');
+    expect(readFileSync(weights()).equals(FILES['model.safetensors'])).toBe(true);
+    expect(hub.log.filter((l) => l.path === '/cdn/model.safetensors').map((l) => l.range)).toEqual([undefined, `bytes=${kept}-`]);
   });
 });
 

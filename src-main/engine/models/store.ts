@@ -12,7 +12,7 @@
 // every file and records what it found, so a changed model stays marked until it is downloaded
 // or imported again. Downloads and imports of one model hold its lock (`models/.<name>.lock`).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -104,6 +104,22 @@ export function readProvenance(dir: string): ModelProvenance | undefined {
 export function sweepStore(opts: StoreOptions & { name?: string } = {}): void {
   sweepStaleTemporaries(modelsRoot(opts));
   if (opts.name) sweepStaleTemporaries(modelDir(opts.name, opts));
+}
+
+/**
+ * At the start of the workbench or the browser mode: leftovers of writers that died in the user
+ * data folder (settings, the model store, run folders, prediction folders) are removed.
+ */
+export function sweepUserData(home: string): void {
+  const dirs = [home, modelsRoot({ home }), path.join(home, 'runs'), path.join(home, 'predictions')];
+  for (const d of [path.join(home, 'runs'), path.join(home, 'predictions')]) {
+    try {
+      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) dirs.push(path.join(d, e.name), path.join(d, e.name, 'checkpoints'));
+    } catch {
+      // not there yet
+    }
+  }
+  for (const d of dirs) sweepStaleTemporaries(d);
 }
 
 /** The lock of one model (download, import): one writer at a time. */

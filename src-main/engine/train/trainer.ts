@@ -191,8 +191,9 @@ async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: T
       if (c.record) checkpoints = previous.checkpoints!.slice(previous.checkpoints!.findIndex((r) => r.file === c.record!.file));
     }
     const dropped = Math.max(0, rows - state.metricsLines);
-    const where = c ? `resuming from ${c.record ? path.join(runPath, c.record.file) : 'the unrecorded checkpoint'} (epoch ${state.epoch + 1}, step ${state.step})` : 'no checkpoint was written before the run stopped: starting it from the beginning';
-    hooks.onNote?.(`${where}${dropped ? `; ${dropped} metrics row(s) written after it removed from ${run.metricsFile}` : ''}`);
+    let where = c ? `resuming from ${c.record ? path.join(runPath, c.record.file) : 'the unrecorded checkpoint'} (epoch ${state.epoch + 1}, step ${state.step})` : 'no checkpoint was written before the run stopped: starting it from the beginning';
+    if (dropped) where += `; ${dropped} metrics row(s) ${c ? 'written after it ' : ''}removed from ${run.metricsFile}`;
+    hooks.onNote?.(where);
   }
   run.truncateMetrics(state.metricsLines);
 

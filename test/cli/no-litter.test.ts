@@ -1,0 +1,92 @@
+// No litter: a real `plmw infer` process stopped by SIGTERM removes its spool and exits 143; one
+// stopped by SIGKILL leaves it, and the next start in that folder sweeps it away; a job whose
+// worker is terminated by a forced cancel leaves nothing either.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isTemporaryName } from '../../src-main/engine/atomic.js';
+import { JobQueue } from '../../src-main/engine/jobs/queue.js';
+import { randomFasta } from '../jobs/helpers.js';
+import { REPO, fixtureModel } from '../helpers/paths.js';
+
+const T6 = fixtureModel('t6-shape');
+const temporaries = (dir: string) => readdirSync(dir).filter(isTemporaryName);
+
+function plmw(args: string[]): { pid: number; kill: (s: NodeJS.Signals) => void; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', ...args], { cwd: REPO });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  return { pid: child.pid!, kill: (s) => child.kill(s), done: new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, stderr }))) };
+}
+
+async function until(f: () => boolean, what: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !f(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A folder with a FASTA of long sequences: each runs alone for a while on the t6-shaped model. */
+function workFolder(): { dir: string; fasta: string; out: string } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'plmw-litter-'));
+  return { dir, fasta: randomFasta(path.join(dir, 'in.fasta'), 40, 900, 900, 7), out: path.join(dir, 'out.safetensors') };
+}
+const inferArgs = (w: { fasta: string; out: string }) => ['infer', '--model', T6, '--fasta', w.fasta, '--out', w.out, '--emit', 'logits', '--token-budget', '1000', '--threads', '1', '--provider', 'cpu'];
+
+describe('signals on a real plmw process', () => {
+  it('SIGTERM: exit 143, the spool is removed, no output is left half written', async () => {
+    const w = workFolder();
+    const p = plmw(inferArgs(w));
+    await until(() => temporaries(w.dir).length > 0, 'the spool');
+    p.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code).toBe(143);
+    expect(readdirSync(w.dir)).toEqual(['in.fasta']);
+  });
+
+  it('SIGINT: exit 130 and nothing left either', async () => {
+    const w = workFolder();
+    const p = plmw(inferArgs(w));
+    await until(() => temporaries(w.dir).length > 0, 'the spool');
+    p.kill('SIGINT');
+    expect((await p.done).code).toBe(130);
+    expect(readdirSync(w.dir)).toEqual(['in.fasta']);
+  });
+
+  it('SIGKILL leaves the spool; the next plmw start in that folder removes it (its owner is dead)', async () => {
+    const w = workFolder();
+    const p = plmw(inferArgs(w));
+    await until(() => temporaries(w.dir).length > 0, 'the spool');
+    p.kill('SIGKILL');
+    expect((await p.done).signal).toBe('SIGKILL');
+    const left = temporaries(w.dir);
+    expect(left).toHaveLength(1);
+    expect(left[0]).toContain(`-${p.pid}-`);
+    const small = randomFasta(path.join(w.dir, 'small.fasta'), 2, 20, 30, 1);
+    const next = await plmw(['infer', '--model', fixtureModel('tiny'), '--fasta', small, '--out', path.join(w.dir, 'small.safetensors'), '--provider', 'cpu']).done;
+    expect(next.code, next.stderr).toBe(0);
+    expect(temporaries(w.dir)).toEqual([]);
+    expect(existsSync(w.out)).toBe(false);
+  });
+});
+
+describe('forced cancel', () => {
+  const queues: JobQueue[] = [];
+  afterEach(async () => {
+    await Promise.all(queues.splice(0).map((q) => q.close()));
+  });
+
+  it('removes the temporaries of a worker it had to terminate', async () => {
+    const w = workFolder();
+    const q = new JobQueue({ cancelGraceMs: 1 });
+    queues.push(q);
+    const job = q.submit('infer', { model: T6, fasta: w.fasta, out: w.out, emit: ['logits'], tokenBudget: 1000, threads: 1, providers: ['cpu'] });
+    await until(() => temporaries(w.dir).length > 0, 'the spool');
+    q.cancel(job.id);
+    const j = await q.wait(job.id);
+    expect(j.state).toBe('cancelled');
+    // no memory figures: the worker never answered, it was terminated (the forced path)
+    expect(j.memory).toBeUndefined();
+    await until(() => temporaries(w.dir).length === 0, 'the removal of the spool', 30_000);
+    expect(readdirSync(w.dir)).toEqual(['in.fasta']);
+  });
+});
