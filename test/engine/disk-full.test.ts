@@ -9,13 +9,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isTemporaryName } from '../../src-main/engine/atomic.js';
-import { encodeSs, SS8_STATES } from '../../src-main/engine/data/labels-ss.js';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { parseMetrics } from '../../src-main/engine/runs/store.js';
-import type { LabelledSequence } from '../../src-main/engine/train/trainer.js';
 import { randomFasta } from '../jobs/helpers.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
 import { ssSubset } from '../helpers/ss-data.js';
+import { withoutTiming, writeSsFile } from '../helpers/train-files.js';
 
 const MODEL = fixtureModel('tiny');
 const mounts: string[] = [];
@@ -59,21 +58,13 @@ function plmw(args: string[]): { kill: (s: NodeJS.Signals) => void; done: Promis
 /** The one error line a command printed (progress lines and notes aside). */
 const errorLine = (stderr: string) => stderr.split('\n').filter((l) => /no space left/.test(l));
 
-const withoutTiming = (text: string) => text.trim().split('\n').map((l) => {
-  const { elapsed_s: _e, sequences_per_s: _s, ...rest } = JSON.parse(l);
-  return JSON.stringify(rest);
-});
 
 let work: string;
 let files: { train: string; val: string };
 beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'plmw-full-work-'));
   const data = { train: await ssSubset('CB433.txt', 24), val: await ssSubset('CASP12.txt', 6, 200) };
-  const write = (f: string, seqs: LabelledSequence[]) =>
-    writeFileSync(f, seqs.map((s) => `>${s.id}\n${s.sequence}\n${encodeSs(Array.from(s.labels, (c) => (c < 0 ? 7 : c)), SS8_STATES).replace(/C/g, 'L')}\n`).join(''));
-  files = { train: path.join(work, 'train.txt'), val: path.join(work, 'val.txt') };
-  write(files.train, data.train);
-  write(files.val, data.val);
+  files = { train: writeSsFile(path.join(work, 'train.txt'), data.train), val: writeSsFile(path.join(work, 'val.txt'), data.val) };
 });
 
 /** The same run without interruptions (made once). */
@@ -111,7 +102,7 @@ describe('a full disk', () => {
     const again = await plmw(trainArgs(run)).done;
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/plmw train: resuming from /);
-    expect(withoutTiming(readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'))).toEqual(withoutTiming(readFileSync(path.join(straight, 'metrics.jsonl'), 'utf8')));
+    expect(withoutTiming(path.join(run, 'metrics.jsonl'))).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
   });
 
   it('a resume on a full disk changes nothing; on a nearly full one it stops whole; with room it ends as a straight run', async () => {
@@ -148,7 +139,7 @@ describe('a full disk', () => {
     rmSync(path.join(disk, 'filler'));
     const done = await plmw(trainArgs(run)).done;
     expect(done.code, done.stderr).toBe(0);
-    expect(withoutTiming(readFileSync(metrics, 'utf8'))).toEqual(withoutTiming(readFileSync(path.join(await straightRun(), 'metrics.jsonl'), 'utf8')));
+    expect(withoutTiming(metrics)).toEqual(withoutTiming(path.join(await straightRun(), 'metrics.jsonl')));
   });
 
   it('plmw predict on a nearly full disk: exit 1 naming the file and its size, the old predictions intact', async () => {

@@ -7,32 +7,24 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeSs, SS8_STATES } from '../../src-main/engine/data/labels-ss.js';
 import { LockHeldError } from '../../src-main/engine/lock.js';
 import { ssTask } from '../../src-main/engine/tasks/secondary-structure/task.js';
 import { NoUsableCheckpointError } from '../../src-main/engine/train/checkpoint.js';
 import { RunDir } from '../../src-main/engine/train/run-dir.js';
-import { type LabelledSequence, RUN_LOCK, TRAINER_DEFAULTS, type TrainerConfig, train } from '../../src-main/engine/train/trainer.js';
-import { REPO, fixtureModel } from '../helpers/paths.js';
+import { type LabelledSequence, RUN_LOCK, type TrainerConfig, train } from '../../src-main/engine/train/trainer.js';
+import { REPO } from '../helpers/paths.js';
 import { ssSubset } from '../helpers/ss-data.js';
+import { TINY, tinyLora, withoutTiming, writeSsFile } from '../helpers/train-files.js';
 
-const MODEL = fixtureModel('tiny');
 const task = ssTask('ss8');
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), `plmw-${p}-`));
-const withoutTiming = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => {
-  const { elapsed_s: _e, sequences_per_s: _s, ...rest } = JSON.parse(l);
-  return JSON.stringify(rest);
-});
 
 let data: { train: LabelledSequence[]; val: LabelledSequence[] };
 beforeAll(async () => {
   data = { train: await ssSubset('CB433.txt', 24), val: await ssSubset('CASP12.txt', 6, 200) };
 });
 
-const config = (over: Partial<TrainerConfig> = {}): TrainerConfig => ({
-  ...TRAINER_DEFAULTS, model: MODEL, task: 'ss-ss8', method: 'lora', methodOptions: { r: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] },
-  epochs: 3, batchSize: 4, lr: 5e-3, threads: 1, providers: ['cpu'], checkpointEvery: 2, logEvery: 1, ...over,
-});
+const config = (over: Partial<TrainerConfig> = {}): TrainerConfig => tinyLora({ batchSize: 4, checkpointEvery: 2, logEvery: 1, ...over });
 
 /** Trains until `rows` metrics rows are written, then cancels (the run stays resumable). */
 async function trainUntil(dir: string, rows: number): Promise<void> {
@@ -143,13 +135,11 @@ describe('one writer per run', () => {
   it('refuses a second plmw train on a live run, naming the holder; the first run ends with exactly its own rows', async () => {
     const dir = tmp('two');
     const files = { train: path.join(dir, 'train.txt'), val: path.join(dir, 'val.txt') };
-    const write = (f: string, seqs: LabelledSequence[]) =>
-      writeFileSync(f, seqs.map((s) => `>${s.id}\n${s.sequence}\n${encodeSs(Array.from(s.labels, (c) => (c < 0 ? 7 : c)), SS8_STATES).replace(/C/g, 'L')}\n`).join(''));
-    write(files.train, data.train);
-    write(files.val, data.val);
+    writeSsFile(files.train, data.train);
+    writeSsFile(files.val, data.val);
     const out = path.join(dir, 'run');
     const plmw = () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--model', MODEL, '--task', 'ss', '--train', files.train, '--val', files.val,
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--model', TINY, '--task', 'ss', '--train', files.train, '--val', files.val,
         '--method', 'lora', '--r', '4', '--epochs', '60', '--batch', '4', '--lr', '0.005', '--log-every', '1', '--threads', '1', '--provider', 'cpu', '--out', out], { cwd: REPO });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
