@@ -61,6 +61,8 @@ const REASONS: Record<string, string> = {
   EFBIG: 'file too large',
 };
 
+const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
 /** An error the operating system raised (it carries an errno code such as ENOSPC). */
 export function isOsError(e: unknown): e is NodeJS.ErrnoException {
   const code = (e as NodeJS.ErrnoException | null)?.code;
@@ -80,7 +82,8 @@ export function osReason(e: unknown): string {
 export function writeFailure(file: string, e: unknown, bytesNeeded?: number, verb: 'write' | 'read' = 'write'): Error {
   if (e instanceof WriteError || !isOsError(e)) return e as Error;
   const code = e.code!;
-  const need = bytesNeeded !== undefined ? ` (${bytesNeeded} bytes needed)` : '';
+  // The size matters when space ran out; for a missing folder or a permission it is noise.
+  const need = bytesNeeded !== undefined && SPACE_CODES.has(code) ? ` (${bytesNeeded} bytes needed)` : '';
   return new WriteError(file, code, `${file}: cannot ${verb}: ${osReason(e)}${need} [${code}]`, bytesNeeded);
 }
 

@@ -17,6 +17,7 @@ import { ssSubset } from '../helpers/ss-data.js';
 import { withoutTiming, writeSsFile } from '../helpers/train-files.js';
 
 const MODEL = fixtureModel('tiny');
+const DISK_TRIALS = Number(process.env.PLMW_DISK_TRIALS ?? 1);
 const mounts: string[] = [];
 
 /** A tmpfs of `bytes` mounted on a fresh folder (unmounted after the test). */
@@ -81,29 +82,32 @@ const trainArgs = (out: string) => ['train', '--model', MODEL, '--task', 'ss', '
 describe('a full disk', () => {
   it('plmw train runs out of space mid-run: exit 1 naming the file, nothing torn, and resumes to the same end', async () => {
     const straight = await straightRun();
-    const disk = tmpfs(96 * 1024);
-    const run = path.join(disk, 'run');
-    const r = await plmw(trainArgs(run)).done;
-    expect(r.code).toBe(1);
-    const [line, ...more] = errorLine(r.stderr);
-    expect(more).toEqual([]);
-    expect(line).toMatch(new RegExp(`^plmw train: ${run}/[^ ]+: cannot write: no space left on device \\(\\d+ bytes needed[^)]*\\) \\[ENOSPC\\]$`));
-    expect(r.stderr).not.toMatch(/\n\s+at /);
-    // what is on the disk is whole: run.json parses, metrics.jsonl has no torn or bad line
-    JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
-    const m = parseMetrics(readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'));
-    expect(m.problems).toEqual([]);
-    expect(m.tornTail).toBe(false);
-    expect(m.metrics.length).toBeGreaterThan(0);
-    expect(temporaries(disk)).toEqual([]);
-    expect(existsSync(path.join(run, '.lock'))).toBe(false);
+    // One disk size in the suite; PLMW_DISK_TRIALS=N tries N sizes from 48 to 120 kB (the README's figures).
+    const sizes = DISK_TRIALS === 1 ? [96 * 1024] : Array.from({ length: DISK_TRIALS }, (_, i) => (48 + Math.round((i * 72) / (DISK_TRIALS - 1))) * 1024);
+    for (const size of sizes) {
+      const disk = tmpfs(size);
+      const run = path.join(disk, 'run');
+      const r = await plmw(trainArgs(run)).done;
+      expect(r.code, `disk of ${size} bytes`).toBe(1);
+      const [line, ...more] = errorLine(r.stderr);
+      expect(more).toEqual([]);
+      expect(line).toMatch(new RegExp(`^plmw train: ${run}/[^ ]+: cannot write: no space left on device \\(\\d+ bytes needed[^)]*\\) \\[ENOSPC\\]$`));
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+      // what is on the disk is whole: run.json parses, metrics.jsonl has no torn or bad line
+      JSON.parse(readFileSync(path.join(run, 'run.json'), 'utf8'));
+      const m = parseMetrics(readFileSync(path.join(run, 'metrics.jsonl'), 'utf8'));
+      expect(m.problems).toEqual([]);
+      expect(m.tornTail).toBe(false);
+      expect(temporaries(disk)).toEqual([]);
+      expect(existsSync(path.join(run, '.lock'))).toBe(false);
 
-    resize(disk, 8 << 20);
-    const again = await plmw(trainArgs(run)).done;
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/plmw train: resuming from /);
-    expect(withoutTiming(path.join(run, 'metrics.jsonl'))).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
-  });
+      resize(disk, 8 << 20);
+      const again = await plmw(trainArgs(run)).done;
+      expect(again.code, again.stderr).toBe(0);
+      expect(withoutTiming(path.join(run, 'metrics.jsonl')), `disk of ${size} bytes`).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
+      expect(temporaries(disk)).toEqual([]);
+    }
+  }, Math.max(120_000, 30_000 * DISK_TRIALS));
 
   it('a resume on a full disk changes nothing; on a nearly full one it stops whole; with room it ends as a straight run', async () => {
     const disk = tmpfs(4 << 20);
