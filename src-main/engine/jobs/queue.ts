@@ -3,7 +3,9 @@
 // be cancelled: a queued job is dropped, a running one gets its AbortSignal aborted and, if it
 // has not stopped after `cancelGraceMs` (stuck inside one long native call), the worker is
 // terminated and a fresh one is started for the next job. A worker that dies fails its job with
-// the reason; the queue carries on.
+// the reason; the queue carries on. The worker reports every temporary file it opens and closes
+// (engine/atomic.ts); whatever a terminated or crashed worker still had open is removed when it
+// exits, and the main thread counts those files as its own for its signal and exit handlers.
 //
 // Worker entry (workerEntry below):
 //  - From TypeScript source (tsx, `npm run web`, vitest: this module's URL ends in .ts) the

@@ -14,7 +14,7 @@
 // run as `interrupted` when its process is gone: on this host, when `process.kill(pid, 0)`
 // fails with ESRCH; on another host (a shared folder), when its heartbeat `updatedAt` is older
 // than HEARTBEAT_STALE_MS.
-import { pidAlive, writeJsonAtomic } from '../atomic.js';
+import { isTemporaryName, pidAlive, writeJsonAtomic } from '../atomic.js';
 import { HEARTBEAT_STALE_MS, type LivenessProbe, ownerGone } from '../lock.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -185,7 +185,7 @@ async function dirFiles(dir: string): Promise<{ file: string; bytes: number; mti
       const p = path.join(d, e.name);
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(p, r);
-      else if (e.isFile()) {
+      else if (e.isFile() && !isTemporaryName(e.name)) {
         const st = await stat(p);
         out.push({ file: r, bytes: st.size, mtimeMs: st.mtimeMs });
       }

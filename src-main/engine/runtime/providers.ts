@@ -76,8 +76,10 @@ export function shortError(e: unknown): string {
 //  - both present: a child process creates a one-node session on webgpu, with its stderr
 //    captured; only if that succeeds does this process try webgpu itself. Dawn's lines never
 //    reach the user; the report keeps the one that says why.
-// Measured on the 2-core CI machine: the checks take under 1 ms; the child probe about 0.4 s,
-// paid once per process and only on machines with a Vulkan driver installed.
+// Measured on the 2-core machine (load average 12): the file checks take under 1 ms; the child
+// probe 0.23-0.69 s (median 0.31 s of 5), paid once per process and only on machines with a
+// Vulkan loader and driver manifest. Silencing the native stderr in this process instead would
+// need dup2, which Node does not offer without a native addon.
 
 const LIB_DIRS = ['/lib', '/usr/lib', '/lib64', '/usr/lib64', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/usr/lib/x86_64-linux-gnu', '/lib/aarch64-linux-gnu', '/usr/lib/aarch64-linux-gnu'];
 
