@@ -125,7 +125,7 @@ export function loadBestCheckpoint(runDir: string, record: Pick<RunRecord, 'best
 
 export interface ResumePoint {
   /** the checkpoint to continue from; null: nothing was checkpointed, start at the beginning */
-  checkpoint: (LoadedCheckpoint & { record: CheckpointRecord | null }) | null;
+  checkpoint: (LoadedCheckpoint & { file: string; record: CheckpointRecord | null }) | null;
   /** what the user must be told: damaged checkpoints passed over, unverified legacy files */
   warnings: string[];
 }
@@ -148,7 +148,7 @@ export function resumeFrom(runDir: string, record: Pick<RunRecord, 'checkpoints'
     const legacy = path.join(runDir, 'checkpoints', 'last.safetensors');
     if (record && existsSync(legacy)) {
       warnings.push(`${legacy} has no recorded sha256 (written by an older version); resuming from it unverified`);
-      return { checkpoint: { ...loadCheckpoint(legacy), record: null }, warnings };
+      return { checkpoint: { ...loadCheckpoint(legacy), file: legacy, record: null }, warnings };
     }
     return { checkpoint: null, warnings };
   }
@@ -159,7 +159,7 @@ export function resumeFrom(runDir: string, record: Pick<RunRecord, 'checkpoints'
       try {
         const loaded = loadCheckpoint(path.join(runDir, rec.file));
         for (const p of problems) warnings.push(`${p}; resuming from the previous checkpoint, ${path.join(runDir, rec.file)} (step ${rec.step})`);
-        return { checkpoint: { ...loaded, record: rec }, warnings };
+        return { checkpoint: { ...loaded, file: path.join(runDir, rec.file), record: rec }, warnings };
       } catch (e) {
         problem = `${path.join(runDir, rec.file)} is unreadable: ${(e as Error).message}`;
       }

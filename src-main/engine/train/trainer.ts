@@ -191,7 +191,7 @@ async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: T
       if (c.record) checkpoints = previous.checkpoints!.slice(previous.checkpoints!.findIndex((r) => r.file === c.record!.file));
     }
     const dropped = Math.max(0, rows - state.metricsLines);
-    let where = c ? `resuming from ${c.record ? path.join(runPath, c.record.file) : 'the unrecorded checkpoint'} (epoch ${state.epoch + 1}, step ${state.step})` : 'no checkpoint was written before the run stopped: starting it from the beginning';
+    let where = c ? `resuming from ${c.file} (epoch ${state.epoch + 1}, step ${state.step})` : 'no checkpoint was written before the run stopped: starting it from the beginning';
     if (dropped) where += `; ${dropped} metrics row(s) ${c ? 'written after it ' : ''}removed from ${run.metricsFile}`;
     hooks.onNote?.(where);
   }
