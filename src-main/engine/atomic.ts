@@ -172,11 +172,17 @@ export function isTemporaryName(name: string): boolean {
 const live = new Set<string>();
 const watchers = new Set<(file: string, open: boolean) => void>();
 
-function track(file: string, open: boolean): void {
+/**
+ * Counts a file as one that must not outlive this process's work (a temporary, a lock file):
+ * removed by removeLiveTemporaries on a signal or at exit, and by the job queue when the worker
+ * thread that held it dies. `open` false: it was published or released, forget it.
+ */
+export function trackOwnedFile(file: string, open: boolean): void {
   if (open) live.add(file);
   else live.delete(file);
   for (const w of watchers) w(file, open);
 }
+const track = trackOwnedFile;
 
 /** Calls `f` whenever a temporary is created (open) or committed/removed (closed). */
 export function watchTemporaries(f: (file: string, open: boolean) => void): () => void {

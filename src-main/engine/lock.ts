@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
-import { AtomicFile, pidAlive, writeFileAtomic } from './atomic.js';
+import { AtomicFile, pidAlive, trackOwnedFile, writeFileAtomic } from './atomic.js';
 
 /** A holder on another host whose heartbeat is older than this is gone (the run store's rule). */
 export const HEARTBEAT_STALE_MS = 2 * 60_000;
@@ -109,12 +109,6 @@ function readHolder(file: string): LockHolder | null | 'missing' {
   }
 }
 
-/** Locks held by this process: released when it exits, however it exits short of a SIGKILL. */
-const held = new Set<Lock>();
-process.on('exit', () => {
-  for (const l of [...held]) l.release();
-});
-
 const TAKEOVER_STALE_MS = 30_000;
 
 /** Takes the lock at `file`, taking over a stale one; throws LockHeldError when a live owner has it. */
@@ -188,7 +182,7 @@ function makeLock(file: string, mine: LockHolder, o: LockOptions, tookOver: Lock
       if (released) return;
       released = true;
       clearInterval(timer);
-      held.delete(lock);
+      trackOwnedFile(file, false);
       const current = readHolder(file);
       if (current !== 'missing' && current !== null && current.token === mine.token) rmSync(file, { force: true });
     },
@@ -203,6 +197,8 @@ function makeLock(file: string, mine: LockHolder, o: LockOptions, tookOver: Lock
     }
   }, every);
   timer.unref();
-  held.add(lock);
+  // Removed with the process's temporaries when it exits or is signalled (short of a SIGKILL),
+  // and by the job queue when the worker thread holding it is terminated.
+  trackOwnedFile(file, true);
   return lock;
 }

@@ -2,7 +2,7 @@
 // stopped by SIGKILL leaves it, and the next start in that folder sweeps it away; a job whose
 // worker is terminated by a forced cancel leaves nothing either.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,4 +89,29 @@ describe('forced cancel', () => {
     await until(() => temporaries(w.dir).length === 0, 'the removal of the spool', 30_000);
     expect(readdirSync(w.dir)).toEqual(['in.fasta']);
   });
+
+  it('a forced cancel of a training job frees the run: its lock goes with the worker, and train.resume continues it', async () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'plmw-litter-runs-'));
+    const lines = readFileSync(path.join(REPO, '..', 'shared', 'data', 'secondary-structure', 'lift_ss', 'CB433.txt'), 'utf8').split('\n');
+    const text = lines.slice(0, 3 * 12).join('\n') + '\n';
+    const q = new JobQueue({ cancelGraceMs: 1 });
+    queues.push(q);
+    const job = q.submit('train', {
+      model: T6, task: 'ss', method: 'lora', options: { r: 2, targets: ['query'] }, train: { text }, val: { text: lines.slice(0, 3 * 4).join('\n') + '\n' },
+      epochs: 1, batchSize: 4, id: 'forced', root, providers: ['cpu'], threads: 1,
+    });
+    const dir = path.join(root, 'forced');
+    await until(() => existsSync(path.join(dir, 'metrics.jsonl')) && readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8').length > 0, 'the first metrics row');
+    expect(existsSync(path.join(dir, '.lock'))).toBe(true);
+    q.cancel(job.id);
+    const j = await q.wait(job.id);
+    expect(j.state).toBe('cancelled');
+    expect(j.memory).toBeUndefined(); // terminated, not stopped by itself
+    await until(() => !existsSync(path.join(dir, '.lock')), 'the lock to go with the worker', 30_000);
+    for (const d of [dir, path.join(dir, 'checkpoints')]) expect(readdirSync(d).filter(isTemporaryName)).toEqual([]);
+    const resumed = await q.wait(q.submit('train.resume', { id: 'forced', root }).id);
+    expect(resumed.state, resumed.error).toBe('done');
+    expect(JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')).status).toBe('completed');
+  });
 });
+

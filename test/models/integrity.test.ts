@@ -84,10 +84,11 @@ describe('one download of a model at a time', () => {
 
   it('refuses a second plmw process while one downloads; after SIGTERM ends the first, the next download resumes and verifies', async () => {
     // The CLI downloads registry names: the stand-in serves the tiny fixture under esm2_t6_8M_UR50D's repository.
-    let hub = await serve({ trickleMs: 400, repo: 'facebook/esm2_t6_8M_UR50D' });
+    let hub = await serve({ stall: true, repo: 'facebook/esm2_t6_8M_UR50D' }); // the first download holds on
     const modelDir = path.join(home, 'models', 'esm2_t6_8M_UR50D');
     const first = plmw(['models', 'download', 'esm2_t6_8M_UR50D', '--endpoint', hub.endpoint]);
-    await until(() => existsSync(path.join(modelDir, 'model.safetensors.partial')));
+    const partial = path.join(modelDir, 'model.safetensors.partial');
+    await until(() => existsSync(partial) && statSync(partial).size === 131072); // all the stand-in sends before it stalls
     const second = await plmw(['models', 'download', 'esm2_t6_8M_UR50D', '--endpoint', hub.endpoint]).done;
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(new RegExp(`model 'esm2_t6_8M_UR50D' is being downloaded or imported by a download of 'esm2_t6_8M_UR50D' \\(process ${first.pid} on `));
@@ -102,7 +103,7 @@ describe('one download of a model at a time', () => {
     const third = await plmw(['models', 'download', 'esm2_t6_8M_UR50D', '--endpoint', hub.endpoint]).done;
     expect(third.code, third.stderr).toBe(0);
     expect(readFileSync(path.join(modelDir, 'model.safetensors')).equals(FILES['model.safetensors'])).toBe(true);
-    expect(hub.log.find((l) => l.path === '/cdn/model.safetensors')?.range).toMatch(/^bytes=\d+-$/);
+    expect(hub.log.find((l) => l.path === '/cdn/model.safetensors')?.range).toBe('bytes=131072-');
   });
 });
 
