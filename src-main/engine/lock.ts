@@ -183,8 +183,12 @@ function makeLock(file: string, mine: LockHolder, o: LockOptions, tookOver: Lock
       released = true;
       clearInterval(timer);
       trackOwnedFile(file, false);
-      const current = readHolder(file);
-      if (current !== 'missing' && current !== null && current.token === mine.token) rmSync(file, { force: true });
+      try {
+        const current = readHolder(file);
+        if (current !== 'missing' && current !== null && current.token === mine.token) rmSync(file, { force: true });
+      } catch {
+        // unreadable now: the next start judges it by its pid and heartbeat
+      }
     },
   };
   // Keeps the heartbeat going while the holder waits on I/O; a holder busy in one long native

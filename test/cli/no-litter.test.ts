@@ -90,6 +90,27 @@ describe('forced cancel', () => {
     expect(readdirSync(w.dir)).toEqual(['in.fasta']);
   });
 
+  it('forced cancels at random moments of native work never take the process down, and leave nothing', async () => {
+    // Terminating a thread inside onnxruntime's session.run can abort the whole process; a
+    // retired worker ends itself between batches instead.
+    const q = new JobQueue({ cancelGraceMs: 1 });
+    queues.push(q);
+    let seed = 11;
+    const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+    for (let round = 0; round < 8; round++) {
+      const w = workFolder();
+      const job = q.submit('infer', { model: T6, fasta: w.fasta, out: w.out, emit: ['logits'], tokenBudget: 1000, threads: 1, providers: ['cpu'] });
+      await until(() => temporaries(w.dir).length > 0, 'the spool');
+      await new Promise((r) => setTimeout(r, Math.floor(rnd() * 500)));
+      q.cancel(job.id);
+      expect((await q.wait(job.id)).state).toBe('cancelled');
+      await until(() => temporaries(w.dir).length === 0, 'the removal of the spool', 30_000);
+    }
+    // still alive, and the queue still runs jobs
+    const small = randomFasta(path.join(workFolder().dir, 's.fasta'), 2, 20, 30, 1);
+    expect((await q.wait(q.submit('infer', { model: fixtureModel('tiny'), fasta: small, out: `${small}.safetensors`, providers: ['cpu'] }).id)).state).toBe('done');
+  });
+
   it('a forced cancel of a training job frees the run: its lock goes with the worker, and train.resume continues it', async () => {
     const root = mkdtempSync(path.join(tmpdir(), 'plmw-litter-runs-'));
     const lines = readFileSync(path.join(REPO, '..', 'shared', 'data', 'secondary-structure', 'lift_ss', 'CB433.txt'), 'utf8').split('\n');

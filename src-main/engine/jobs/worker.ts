@@ -11,12 +11,19 @@ import type { JobMemory } from '../../api/contract.js';
 import { getJobKind, type ProgressUpdate } from '../../api/job-kinds.js';
 import { watchTemporaries } from '../atomic.js';
 import './kinds.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { type FromWorker, type ToWorker, type WorkerConfig, WorkerControl } from './protocol.js';
 
 if (!parentPort) throw new Error('src-main/engine/jobs/worker: must be started as a worker thread by the job queue');
 const port = parentPort;
 const config: WorkerConfig = { progressIntervalMs: 100, ...(workerData as Partial<WorkerConfig> | undefined) };
 const running = new Map<string, AbortController>();
+const control = new Int32Array(config.control ?? new SharedArrayBuffer(4 * WorkerControl.SLOTS));
+
+/** What the queue asked through the shared slots, read at a point where no native call runs. */
+function obeyControl(seq: number, ctrl: AbortController): void {
+  if (Atomics.load(control, WorkerControl.EXIT) === 1) process.exit(0);
+  if (Atomics.load(control, WorkerControl.CANCEL_SEQ) === seq && !ctrl.signal.aborted) ctrl.abort(new DOMException('job cancelled', 'AbortError'));
+}
 
 const send = (m: FromWorker) => port.postMessage(m);
 
@@ -106,6 +113,7 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       home: m.home,
       jobId: m.jobId,
       progress: (p) => {
+        obeyControl(m.seq, ctrl);
         mem.sample();
         progress.push(p);
       },
@@ -125,4 +133,5 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
 port.on('message', (m: ToWorker) => {
   if (m.type === 'run') void run(m);
   else if (m.type === 'cancel') running.get(m.jobId)?.abort(new DOMException('job cancelled', 'AbortError'));
+  else if (m.type === 'exit') process.exit(0);
 });

@@ -5,8 +5,9 @@
 // transfer (dropped connection, stall, cancel, full disk) keeps the .partial; the next attempt
 // sends `Range: bytes=<size>-` and continues it. A completed file is hashed as it lies on disk
 // and checked against the Hub's published checksum (sha256 for LFS files, git blob sha1 for
-// small ones), and renamed into place only when it matches; on a mismatch it is deleted. The model becomes "installed" only when all files are verified, the
-// checkpoint validates (config + every tensor shape) and plmw-model.json is written.
+// small ones), and renamed into place only when it matches; on a mismatch it is deleted. The
+// model becomes "installed" only when all files are verified, the checkpoint validates (config +
+// every tensor shape) and plmw-model.json is written.
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
