@@ -25,7 +25,7 @@ import type { InstalledModel } from '../engine/models/store.js';
 import type { ModelSpec } from '../engine/models/registry.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
-import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { CompareTable, ImportedFrom, ImportTask, RunDetail, RunSummary } from '../engine/runs/types.js';
 import type { ApiErrorInfo } from './errors.js';
 import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
@@ -107,8 +107,11 @@ const SEQ_ID = /^[^\s>]{1,1000}$/;
 export const JOB_SCHEMAS = {
   infer: object(
     {
-      /** a model folder, or the name of an installed model */
-      model: string({ minLength: 1, maxLength: 4096 }),
+      /** a model folder, or the name of an installed model ... */
+      model: optional(string({ minLength: 1, maxLength: 4096 })),
+      /** ... or a run (its folder, or its id in `root`): the fine-tuned model, outputs under the same names */
+      run: optional(string({ minLength: 1, maxLength: 4096 })),
+      root: runsRoot,
       /** sequences given inline (checked by the same FASTA policy as files) ... */
       sequences: optional(
         array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1 }) }), { minItems: 1 }),
@@ -129,6 +132,7 @@ export const JOB_SCHEMAS = {
     },
     (v) => {
       if ((v.sequences === undefined) === (v.fasta === undefined)) invalid(v.sequences === undefined ? 'sequences' : 'fasta', 'give exactly one of sequences or fasta');
+      if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
     },
   ),
   'models.download': object({
@@ -333,6 +337,7 @@ export interface PlmwBridge {
 //   attention        a model's (or a run's) attention maps and contacts for one sequence
 //   export           CSV / GFF3 / FASTA / JSON / annotated PDB-mmCIF from a prediction
 //   runs.evaluation  per-class validation metrics of runs (the `eval/val.json` train writes)
+//   runs.import-peft a run from a Hugging Face PEFT adapter folder or Hub repository
 
 /** PEFT method names (checked against the engine's list at compile time). */
 export const TRAIN_METHODS = ['lora', 'dora', 'ia3', 'adapter', 'prompt', 'prefix', 'probe', 'full'] as const;
@@ -343,6 +348,10 @@ export const LORA_TARGETS = ['query', 'key', 'value', 'attn_out', 'ffn_in', 'ffn
 export const IA3_TARGETS = ['key', 'value', 'ffn'] as const;
 export const PREDICT_KINGDOMS = ['EUKARYA', 'ARCHAEA', 'NEGATIVE', 'POSITIVE', 'unknown'] as const;
 export const EXPORT_FORMATS = ['csv', 'gff3', 'fasta', 'json', 'pdb'] as const;
+/** runs.import-peft: what a token-classification adapter's labels are */
+export const IMPORT_TASKS = ['ss8', 'ss3', 'sp'] as const;
+const importTasksMatchEngine: Same<(typeof IMPORT_TASKS)[number], ImportTask> = true;
+void importTasksMatchEngine;
 
 const modelArg = string({ minLength: 1, maxLength: 4096 });
 /** a data file given as its text (browser: a picked or dropped file) or as a path on this machine */
@@ -469,6 +478,19 @@ export const UI_JOB_SCHEMAS = {
     },
   ),
   'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** a run from a Hugging Face PEFT adapter: a folder on this machine or a Hub repository id (downloaded) */
+  'runs.import-peft': object({
+    source: string({ minLength: 1, maxLength: 4096 }),
+    /** the base ESM-2 (folder or installed model); default: the adapter's base_model_name_or_path */
+    model: optional(modelArg),
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    id: optional(runId),
+    /** what a token classifier's labels are (default: as a workbench export recorded, else kept as token-cls) */
+    task: optional(oneOf(IMPORT_TASKS)),
+    revision: optional(string({ minLength: 1, maxLength: 200 })),
+    endpoint: optional(string({ pattern: /^https?:\/\/\S+$/, patternHint: 'must be an http(s) URL' })),
+    root: runsRoot,
+  }),
 } satisfies Record<string, Schema<unknown>>;
 
 export type TrainRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train']>;
@@ -478,6 +500,17 @@ export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
 export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
 export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
 export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type ImportPeftRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.import-peft']>;
+
+export interface ImportPeftResult {
+  id: string;
+  dir: string;
+  task: string;
+  method: { name: string } & Record<string, unknown>;
+  head: { name: string } & Record<string, unknown>;
+  /** where it came from and what the import assumed or did not use (RunRecord.imported) */
+  imported: ImportedFrom;
+}
 export type TrainMethodOptions = NonNullable<TrainRequest['options']>;
 export type DataInput = TrainRequest['train'];
 
@@ -635,6 +668,7 @@ export interface JobKinds {
   attention: AttentionRequest;
   export: ExportRequest;
   'runs.evaluation': RunsEvaluationRequest;
+  'runs.import-peft': ImportPeftRequest;
 }
 
 export interface JobResults {
@@ -645,4 +679,5 @@ export interface JobResults {
   attention: AttentionResult;
   export: ExportResult;
   'runs.evaluation': RunsEvaluationResult;
+  'runs.import-peft': ImportPeftResult;
 }

@@ -44,13 +44,14 @@ describe('validation', () => {
     const seq = await err(api.dispatch('infer', { model: 'm', out: 'o', sequences: [{ id: 'a', sequence: 'M' }, { id: 'b c', sequence: 'K' }] }));
     expect(seq).toMatchObject({ field: 'sequences[1].id', message: 'sequences[1].id: must be a FASTA id: no spaces, no >' });
     expect(await err(api.dispatch('infer', { model: 'm', out: 'o', fasta: 'f', threads: 1.5 }))).toMatchObject({ field: 'threads', message: 'threads: must be a whole number, got 1.5' });
+    expect(await err(api.dispatch('infer', { model: 'm', run: 'r', out: 'o', fasta: 'f' }))).toMatchObject({ field: 'run', message: 'run: give exactly one of model or run' });
     expect(await err(api.dispatch('jobs.cancel', { jobId: 'nope' }))).toMatchObject({ code: 'not_found' });
     expect(await err(api.dispatch('__proto__', {}))).toMatchObject({ code: 'unknown_method' });
   });
 
   it('answers an envelope through handle(), never throwing', async () => {
     expect(await api.handle(42, {})).toEqual({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
-    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation'] } });
+    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation', 'runs.import-peft'] } });
   });
 
   it('has a schema for every plain method and every built-in job kind', () => {

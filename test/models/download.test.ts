@@ -1,4 +1,6 @@
-// Downloads against a local stand-in for the Hugging Face Hub (./hub-server.ts).
+// Downloads against a local stand-in for the Hugging Face Hub (test/helpers/hub-server.ts) that
+// serves a copy of the tiny fixture in the Hub's URL layout: the revision API with sha256s,
+// HEAD with X-Linked-Etag, LFS redirects to a "CDN" path, and Range requests.
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -6,9 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { downloadFile, downloadModel, type ModelProgress } from '../../src-main/engine/models/download.js';
-import { DownloadError, fetchFailure, fetchRevisionInfo, headFileInfo, hubEndpoint, resolveUrl } from '../../src-main/engine/models/hub.js';
+import { fetchFailure, fetchRevisionInfo, headFileInfo, hubEndpoint, resolveUrl } from '../../src-main/engine/models/hub.js';
 import { listInstalledModels, readProvenance } from '../../src-main/engine/models/store.js';
-import { COMMIT, FILES, type Hub, REPO, gitSha1, sha256, startHub } from './hub-server.js';
+import { type Hub, type HubOptions, expectDownloadError, gitSha1, sha256, startHub as startHubServer } from '../helpers/hub-server.js';
+import { fixtureModel } from '../helpers/paths.js';
+
+const REPO = 'test/esm2-tiny';
+const COMMIT = '0123456789abcdef0123456789abcdef01234567';
+const LFS = new Set(['model.safetensors']);
+const FILES = Object.fromEntries(['config.json', 'model.safetensors', 'vocab.txt'].map((f) => [f, readFileSync(path.join(fixtureModel('tiny'), f))]));
+
+const startHub = (opts: Partial<HubOptions> = {}): Promise<Hub> => startHubServer({ repo: REPO, commit: COMMIT, files: FILES, lfs: LFS, ...opts });
 
 let home: string;
 let hub: Hub | undefined;
@@ -24,17 +34,6 @@ afterEach(async () => {
 const SOURCE = { name: 'tiny', repo: REPO, revision: 'main' };
 const dir = () => path.join(home, 'models', 'tiny');
 const weights = () => path.join(dir(), 'model.safetensors');
-
-async function expectDownloadError(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(DownloadError);
-    expect((e as DownloadError).code).toBe(code);
-    return e as DownloadError;
-  }
-  throw new Error(`expected a DownloadError '${code}'`);
-}
 
 describe('Hub helpers', () => {
   it('builds resolve URLs and picks the endpoint from option, HF_ENDPOINT or the default', () => {

@@ -11,8 +11,11 @@ import { atomicIo } from '../../src-main/engine/atomic.js';
 import { downloadModel } from '../../src-main/engine/models/download.js';
 import { DownloadError } from '../../src-main/engine/models/hub.js';
 import { inspectModel, listInstalledModels, readProvenance, verifyModel } from '../../src-main/engine/models/store.js';
-import { REPO as ROOT } from '../helpers/paths.js';
-import { FILES, type Hub, type HubOptions, REPO, sha256, startHub } from './hub-server.js';
+import { REPO as ROOT, fixtureModel } from '../helpers/paths.js';
+import { type Hub, type HubOptions, sha256, startHub } from '../helpers/hub-server.js';
+
+const REPO = 'test/esm2-tiny';
+const FILES = Object.fromEntries(['config.json', 'model.safetensors', 'vocab.txt'].map((f) => [f, readFileSync(path.join(fixtureModel('tiny'), f))]));
 
 let home: string;
 beforeEach(() => {
@@ -20,9 +23,9 @@ beforeEach(() => {
   onTestFinished(() => rmSync(home, { recursive: true, force: true }));
 });
 
-/** The Hub stand-in for one test, closed when the test ends. */
-async function serve(o?: HubOptions): Promise<Hub> {
-  const h = await startHub(o);
+/** The Hub stand-in serving the tiny fixture for one test, closed when the test ends. */
+async function serve(o: Partial<HubOptions> = {}): Promise<Hub> {
+  const h = await startHub({ repo: REPO, commit: '0123456789abcdef0123456789abcdef01234567', files: FILES, lfs: new Set(['model.safetensors']), ...o });
   onTestFinished(() => h.close());
   return h;
 }

@@ -3,23 +3,28 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
-import { formatNote } from '../../engine/data/errors.js';
+import { InputError, formatNote } from '../../engine/data/errors.js';
 import { EMIT_KINDS, type EmitKind } from '../../engine/esm2/infer.js';
 import { DEFAULT_EMIT, releaseWarmRunner, runInferJob } from '../../engine/jobs/infer-job.js';
 import { plmwHome } from '../../engine/models/store.js';
 import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
 
-const usage = `usage: plmw infer --model DIR --fasta FILE --out FILE.safetensors [options]
+const usage = `usage: plmw infer (--model DIR | --run RUN) --fasta FILE --out FILE.safetensors [options]
 
-Runs ESM-2 on every record of FILE and writes one float32 tensor per sequence and output,
+Runs ESM-2 (or, with --run, a trained or imported run's fine-tuned model: its PEFT method
+applied) on every record of FILE and writes one float32 tensor per sequence and output,
 named <fasta-id>/<output>, unpadded, positions including <cls> and <eos>:
-  logits              [len+2, vocab]
+  logits              [len+2, vocab]; with --run of a run whose head is one Linear per residue
+                      (linear SS head, signal-peptide emissions without the kingdom term, an
+                      imported token classifier): that classifier's scores, [len+2, labels]
   representations.K   [len+2, d] for K = 0..L (0 = scaled embeddings, L = after the final LayerNorm)
   attentions          [L, H, len+2, len+2]
   contacts            [len, len]
 
 options:
   --model DIR          Hugging Face ESM-2 checkpoint folder, or the name of an installed model
+  --run RUN            a run folder, or the id of a run in --root
+  --root DIR           the runs folder for --run ID (default $PLMW_HOME/runs)
   --fasta FILE         input sequences
   --out FILE           output .safetensors (written atomically)
   --emit LIST          comma-separated: ${EMIT_KINDS.join(',')} (default logits,representations)
@@ -38,13 +43,13 @@ export const inferCommand: Command = {
     const { values: v } = parseArgs({
       args: argv,
       options: {
-        model: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
+        model: { type: 'string' }, run: { type: 'string' }, root: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
         provider: { type: 'string' }, threads: { type: 'string' }, 'token-budget': { type: 'string' },
         window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
       },
       strict: true,
     });
-    if (!v.model || !v.fasta || !v.out) throw new UserError(`--model, --fasta and --out are required\n\n${usage}`, 2);
+    if (!v.fasta || !v.out || (v.model === undefined) === (v.run === undefined)) throw new UserError(`one of --model or --run, and --fasta and --out are required\n\n${usage}`, 2);
     const emit = v.emit ? (v.emit.split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[]) : [...DEFAULT_EMIT];
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
     const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
@@ -54,7 +59,7 @@ export const inferCommand: Command = {
     try {
       const r = await runInferJob(
         {
-          model: resolveModelDir(v.model), fasta: v.fasta, out: v.out, emit, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
+          ...(v.run !== undefined ? { run: v.run, root: v.root } : { model: resolveModelDir(v.model!) }), fasta: v.fasta, out: v.out, emit, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
           tokenBudget: int('token-budget', v['token-budget'], 1), window: int('window', v.window, 1), overlap: int('overlap', v.overlap), skipInvalid: v['skip-invalid'],
         },
         {
@@ -70,7 +75,7 @@ export const inferCommand: Command = {
     } catch (e) {
       progressLine('');
       const msg = (e as Error).message ?? String(e);
-      if (/record\(s\) rejected|no sequences to run|^model /.test(msg)) throw new UserError(msg);
+      if (/record\(s\) rejected|no sequences to run|^model |^run '/.test(msg) || e instanceof InputError) throw new UserError(msg);
       throw e;
     } finally {
       await releaseWarmRunner();

@@ -13,7 +13,7 @@
 import * as ort from 'onnxruntime-node';
 import { Graph, type Tensor, serialize } from '../graph/index.js';
 import { type RuntimeOptions, type Session, createSession } from '../runtime/index.js';
-import { buildEsm2 } from './forward.js';
+import { type Esm2Hooks, buildEsm2 } from './forward.js';
 import type { LoadedModel } from './model.js';
 
 export type EmitKind = 'logits' | 'representations' | 'attentions' | 'contacts';
@@ -59,6 +59,16 @@ export const WINDOW_RULE =
   "overlapping windows; each residue's outputs from the window where it lies farthest from a window edge, " +
   '<cls> from the first window, <eos> from the last; pairs from the common window where the pair is most central, 0 where they share none';
 
+/**
+ * A fine-tuned model as inference sees it: the PEFT method's hooks with the run's tensors as
+ * graph constants, and optionally the run's per-residue classifier, whose scores are then the
+ * `logits` output (as a Hugging Face token-classification model's logits) instead of the MLM head's.
+ */
+export interface Adaptation {
+  hooks(g: Graph): Esm2Hooks;
+  classifier?(g: Graph, final: Tensor): Tensor;
+}
+
 /** An inference session for one set of outputs. */
 export class Esm2Runner {
   private constructor(
@@ -66,13 +76,16 @@ export class Esm2Runner {
     readonly emit: readonly EmitKind[],
     readonly session: Session,
     readonly outputNames: string[],
+    /** the fine-tuned model it runs, when not the plain checkpoint */
+    readonly adapted?: Adaptation,
   ) {}
 
-  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}): Promise<Esm2Runner> {
+  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}, adaptation?: Adaptation): Promise<Esm2Runner> {
     const g = new Graph('esm2-inference');
     const r = buildEsm2(g, model.config, model.source, {
+      hooks: adaptation?.hooks(g),
       outputs: {
-        logits: emit.includes('logits'),
+        logits: emit.includes('logits') && !adaptation?.classifier,
         representations: emit.includes('representations'),
         attentions: emit.includes('attentions'),
         contacts: emit.includes('contacts'),
@@ -80,13 +93,14 @@ export class Esm2Runner {
     });
     const outputs: Record<string, Tensor> = {};
     if (r.logits) outputs.logits = r.logits;
+    if (emit.includes('logits') && adaptation?.classifier) outputs.logits = adaptation.classifier(g, r.final);
     for (const [k, t] of r.representations) outputs[`representations.${k}`] = t;
     if (r.attentions) outputs.attentions = r.attentions;
     if (r.contacts) outputs.contacts = r.contacts;
     if (Object.keys(outputs).length === 0) throw new Error('nothing to emit: choose at least one of ' + EMIT_KINDS.join(', '));
     const m = serialize(g, { outputs });
     const session = await createSession(m.model, { ...runtime, externalData: model.externalData });
-    return new Esm2Runner(model, emit, session, m.outputNames);
+    return new Esm2Runner(model, emit, session, m.outputNames, adaptation);
   }
 
   /** Runs padded token rows [B, T]; returns each output's raw batch tensor. */

@@ -13,10 +13,12 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Esm2Config } from '../esm2/config.js';
 import { loadModel } from '../esm2/model.js';
-import { PEFT_EXPORTABLE, exportPeft } from '../export/hf-peft.js';
+import { PEFT_EXPORTABLE, baseModelId, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
 import { createMethod } from '../peft/index.js';
+import { overFrozenAdapter } from '../peft/frozen.js';
+import { openBackbone } from './predictor.js';
 import { HEARTBEAT_STALE_MS } from '../runs/store.js';
 import { type PeftMethod, type TrainableSpec, parameterCount } from '../peft/method.js';
 import { type ProviderName, createSession } from '../runtime/index.js';
@@ -61,6 +63,8 @@ export interface TrainerConfig {
   threads?: number;
   providers?: ProviderName[];
   name?: string;
+  /** a run folder whose adapter stays frozen under the new head (method probe) */
+  backbone?: string;
 }
 
 export const TRAINER_DEFAULTS: Omit<TrainerConfig, 'model' | 'task' | 'method' | 'methodOptions'> = {
@@ -122,12 +126,21 @@ export interface PreparedRun {
   method: PeftMethod;
   head: Head;
   params: TrainableSpec[];
+  backbone?: RunRecord['backbone'];
 }
 
 /** Builds the method and head and counts parameters, without running anything (for estimates). */
 export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<typeof loadModel>): PreparedRun {
-  const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   const head = task.head(model.config);
+  if (cfg.backbone !== undefined) {
+    if (cfg.method !== 'probe') throw new Error(`a backbone run takes a new head only (method probe), not '${cfg.method}'`);
+    const bb = openBackbone(cfg.backbone, model);
+    if (bb.record.model.sha256 !== model.sha256) throw new Error(`${cfg.backbone}: its adapter was made for a model with sha256 ${bb.record.model.sha256}, not ${model.dir} (${model.sha256})`);
+    const method = overFrozenAdapter(model.config, bb.method, bb.params);
+    const backbone = { dir: path.resolve(cfg.backbone), id: bb.record.id, method: bb.record.method, checkpointSha256: bb.checkpointSha256 };
+    return { method, head, params: [...head.params], backbone };
+  }
+  const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   return { method, head, params: [...method.params, ...head.params] };
 }
 
@@ -136,7 +149,7 @@ async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config)
   if (!(PEFT_EXPORTABLE as readonly string[]).includes(record.method.name)) return { exported: false, reason: `Hugging Face PEFT has no ${record.method.name} layout` };
   try {
     const { params } = loadBestCheckpoint(run.dir, record);
-    await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, config, baseModel: record.model.name ?? record.model.dir, params });
+    await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, task: record.task, config, baseModel: baseModelId(record.model.dir, config), params });
     return { exported: true, dir: 'adapter' };
   } catch (e) {
     return { exported: false, reason: (e as Error).message };
@@ -163,7 +176,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
 async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks): Promise<RunRecord> {
   const runPath = run.dir;
   const model = loadModel(cfg.model);
-  const { method, head, params } = prepare(cfg, task, model);
+  const { method, head, params, backbone } = prepare(cfg, task, model);
   const from = cfg.reuse ? method.lowestBlock : 0;
   const runtime = { providers: cfg.providers, threads: cfg.threads, externalData: model.externalData };
 
@@ -215,6 +228,7 @@ async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: T
     versions: { 'plm-workbench': require('../../../package.json').version, 'onnxruntime-node': require('onnxruntime-node/package.json').version, node: process.version },
     provider: trainSession.report.provider, hardware: hardware(), wallSeconds: state.elapsedSeconds, peakRssBytes: previous?.peakRssBytes ?? 0,
     checkpoints, ...(previous?.bestCheckpoint ? { bestCheckpoint: previous.bestCheckpoint } : {}),
+    ...(backbone ? { backbone } : {}),
   };
   run.writeRecord(record);
 
@@ -237,7 +251,7 @@ async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: T
   let trainCache: FeatureCache | null = null;
   let valCache: FeatureCache | null = null;
   if (from > 0) {
-    const fs = await createSession(buildFeatureGraph(model, from), runtime);
+    const fs = await createSession(buildFeatureGraph(model, from, method), runtime);
     const progress = (done: number) => {
       heartbeat();
       hooks.onProgress?.({ phase: 'features', epoch: state.epoch, step: state.step, done, total: data.train.length + data.val.length, sequencesPerSecond: 0 });

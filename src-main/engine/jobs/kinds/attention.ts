@@ -70,7 +70,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     const run = openRun(runDir);
     const { model, method } = run;
     const g = new Graph('attention-of-run');
-    const { ctx: hctx, tensors: used } = hookContext(g, model.config, method.params, { dtype: 'float32', training: false });
+    const { ctx: hctx, tensors: used } = hookContext(g, model.config, method.params, { dtype: 'float32', training: false, constants: method.constants });
     const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(hctx), outputs: { attentions: true, contacts: true } });
     const m = serialize(g, { outputs: { attentions: esm.attentions!, contacts: esm.contacts! } });
     const session = await createSession(m.model, { externalData: model.externalData });

@@ -1,21 +1,23 @@
-// A local stand-in for the Hugging Face Hub (node:http on 127.0.0.1) that serves a copy of the
-// tiny fixture in the Hub's URL layout: the revision API with sha256s, HEAD with X-Linked-Etag,
-// LFS redirects to a "CDN" path, and Range requests.
+// A local stand-in for the Hugging Face Hub (node:http on 127.0.0.1) serving a repository's files
+// in the Hub's URL layout: the revision API with sha256s (LFS) and git blob ids, HEAD with
+// X-Linked-Etag, LFS redirects to a "CDN" path, and Range requests, with switches for the
+// failures a download must survive (a dropped connection, a corrupted file, a stall).
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
-import { fixtureModel } from '../helpers/paths.js';
+import { expect } from 'vitest';
+import { DownloadError } from '../../src-main/engine/models/hub.js';
 
-export const REPO = 'test/esm2-tiny';
-export const COMMIT = '0123456789abcdef0123456789abcdef01234567';
-export const LFS = new Set(['model.safetensors']);
-export const FILES = Object.fromEntries(['config.json', 'model.safetensors', 'vocab.txt'].map((f) => [f, readFileSync(path.join(fixtureModel('tiny'), f))]));
 export const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 export const gitSha1 = (b: Uint8Array) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
 
 export interface HubOptions {
+  repo: string;
+  commit: string;
+  /** file name -> content */
+  files: Record<string, Buffer>;
+  /** files the Hub keeps in LFS (checksum sha256, served through a CDN redirect) */
+  lfs: ReadonlySet<string>;
   /** the first GET of this file sends half of it, then drops the connection */
   dropOnce?: string;
   /** serve this file with one byte flipped (the published checksum stays the original's) */
@@ -24,12 +26,11 @@ export interface HubOptions {
   noApi?: boolean;
   /** ignore Range headers (always send the whole file with 200) */
   ignoreRange?: boolean;
-  /** send the first 128 KiB of a body, then hold the connection open without sending more */
+  /** send the first 128 KiB of a body (stallAt bytes), then hold the connection open without sending more */
   stall?: boolean;
+  stallAt?: number;
   /** send bodies in 32 KiB pieces, this many ms apart */
   trickleMs?: number;
-  /** the repository name it serves (default REPO) */
-  repo?: string;
 }
 
 export interface Hub {
@@ -38,7 +39,8 @@ export interface Hub {
   close(): Promise<void>;
 }
 
-export async function startHub(opts: HubOptions = {}): Promise<Hub> {
+export async function startHub(opts: HubOptions): Promise<Hub> {
+  const { repo: REPO, commit: COMMIT, files: FILES, lfs: LFS } = opts;
   const log: Hub['log'] = [];
   let dropped = false;
   const server = http.createServer((req, res) => {
@@ -46,7 +48,7 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
     log.push({ method: req.method!, path: url.pathname, range: req.headers.range });
     const api = /^\/api\/models\/(.+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (api) {
-      if (opts.noApi || api[1] !== (opts.repo ?? REPO) || url.searchParams.get('blobs') !== 'true') return void res.writeHead(404).end('{"error":"not found"}');
+      if (opts.noApi || api[1] !== REPO || url.searchParams.get('blobs') !== 'true') return void res.writeHead(404).end('{"error":"not found"}');
       const siblings = [{ rfilename: '.gitattributes', size: 10, blobId: 'a'.repeat(40) }].concat(
         Object.entries(FILES).map(([f, b]) =>
           Object.assign(
@@ -56,13 +58,13 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
         ),
       );
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ id: opts.repo ?? REPO, sha: COMMIT, siblings }));
+      return void res.end(JSON.stringify({ id: REPO, sha: COMMIT, siblings }));
     }
     const resolve = /^\/(.+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
     if (resolve) {
       const [, repo, rev, file] = resolve;
       const body = FILES[file];
-      if (repo !== (opts.repo ?? REPO) || !(rev === 'main' || rev === COMMIT) || !body) return void res.writeHead(404).end();
+      if (repo !== REPO || !(rev === 'main' || rev === COMMIT) || !body) return void res.writeHead(404).end();
       if (LFS.has(file)) {
         // The Hub answers LFS files with a redirect carrying the checksum; the CDN serves bytes.
         res.writeHead(302, {
@@ -111,13 +113,14 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
       res.write(part.subarray(0, part.length >> 1), () => setTimeout(() => res.socket?.destroy(), 20));
       return;
     }
-    if (opts.stall && part.length > 131072) return void res.write(part.subarray(0, 131072));
+    const at = opts.stallAt ?? 131072;
+    if (opts.stall && part.length > at) return void res.write(part.subarray(0, at));
     if (opts.trickleMs) {
-      const send = (at: number): void => {
+      const send = (from: number): void => {
         if (res.destroyed) return;
-        if (at + 32768 >= part.length) return void res.end(part.subarray(at));
-        res.write(part.subarray(at, at + 32768));
-        setTimeout(() => send(at + 32768), opts.trickleMs);
+        if (from + 32768 >= part.length) return void res.end(part.subarray(from));
+        res.write(part.subarray(from, from + 32768));
+        setTimeout(() => send(from + 32768), opts.trickleMs);
       };
       return send(0);
     }
@@ -135,4 +138,17 @@ export async function startHub(opts: HubOptions = {}): Promise<Hub> {
         server.close(() => r());
       }),
   };
+}
+
+
+/** The DownloadError a download fails with, checked to have this code. */
+export async function expectDownloadError(p: Promise<unknown>, code: DownloadError['code']): Promise<DownloadError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(DownloadError);
+    expect((e as DownloadError).code).toBe(code);
+    return e as DownloadError;
+  }
+  throw new Error(`expected a DownloadError '${code}'`);
 }
