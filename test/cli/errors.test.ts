@@ -3,13 +3,14 @@
 // and the execution provider that ran is one line saying why the others did not, with none of
 // the WebGPU runtime's own output (Dawn's Vulkan warnings) reaching the terminal.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { UserError } from '../../src-main/cli/command.js';
 import { runCli } from '../../src-main/cli/run.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
+import { testDir } from '../helpers/scratch.js';
 
 const TINY = fixtureModel('tiny');
 const SAMPLE = path.join(REPO, 'resources', 'samples', 'proteins.fasta');
@@ -31,7 +32,7 @@ describe('user and OS errors', () => {
   });
 
   it('EACCES: one line naming the file, exit 1', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-eacces-')); // root's, mode 0700: not writable for nobody
+    const dir = testDir('plmw-eacces'); // root's, mode 0700: not writable for nobody
     const out = path.join(dir, 'out.safetensors');
     const r = plmw(['infer', '--model', TINY, '--fasta', SAMPLE, '--out', out, '--provider', 'cpu'], { uid: 65534, env: { HOME: tmpdir() } });
     expect(r.status).toBe(1);
@@ -39,7 +40,7 @@ describe('user and OS errors', () => {
   });
 
   it('a read-only file system: one line naming the file, exit 1', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-erofs-'));
+    const dir = testDir('plmw-erofs');
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', dir], { encoding: 'utf8' });
     if (m.status !== 0) throw new Error(`cannot mount a read-only tmpfs on ${dir} (this test needs root): ${m.stderr}`);
     try {
@@ -54,7 +55,7 @@ describe('user and OS errors', () => {
   });
 
   it('a bad input file: one located line, exit 1', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-badin-'));
+    const dir = testDir('plmw-badin');
     writeFileSync(path.join(dir, 'bad.fasta'), '>a\nMK1TAY\n');
     const r = plmw(['infer', '--model', TINY, '--fasta', path.join(dir, 'bad.fasta'), '--out', path.join(dir, 'o.safetensors'), '--provider', 'cpu']);
     expect(r.status).toBe(1);
@@ -95,14 +96,14 @@ describe('which provider ran', () => {
   const runtimeNoise = (stderr: string) => lines(stderr).filter((l) => !l.startsWith('plmw infer: '));
 
   it('one line for the fallback, nothing from the WebGPU runtime itself (no Vulkan loader here)', () => {
-    const r = plmw(['infer', '--model', TINY, '--fasta', SAMPLE, '--out', path.join(mkdtempSync(path.join(tmpdir(), 'plmw-prov-')), 'o.safetensors')], { env: { LD_LIBRARY_PATH: '' } });
+    const r = plmw(['infer', '--model', TINY, '--fasta', SAMPLE, '--out', path.join(testDir('plmw-prov'), 'o.safetensors')], { env: { LD_LIBRARY_PATH: '' } });
     expect(r.status, r.stderr).toBe(0);
     expect(runtimeNoise(r.stderr)).toEqual([]);
     expect(providerLines(r.stderr)).toEqual([expect.stringMatching(/^plmw infer: running on cpu \(cuda unavailable: [^;]+; webgpu unavailable: [^;]+\)$/)]);
   });
 
   it('with a Vulkan loader and driver manifest but no usable adapter, the probe runs aside and its warnings stay there', () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-vk-'));
+    const dir = testDir('plmw-vk');
     mkdirSync(path.join(dir, 'lib'));
     writeFileSync(path.join(dir, 'lib', 'libvulkan.so.1'), ''); // a loader that cannot load
     writeFileSync(path.join(dir, 'icd.json'), JSON.stringify({ file_format_version: '1.0.0', ICD: { library_path: '/nonexistent/libvulkan_none.so', api_version: '1.3.0' } }));

@@ -2,14 +2,14 @@
 // stopped by SIGKILL leaves it, and the next start in that folder sweeps it away; a job whose
 // worker is terminated by a forced cancel leaves nothing either.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTemporaryName } from '../../src-main/engine/atomic.js';
 import { JobQueue } from '../../src-main/engine/jobs/queue.js';
 import { randomFasta } from '../jobs/helpers.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
+import { testDir } from '../helpers/scratch.js';
 
 const T6 = fixtureModel('t6-shape');
 const temporaries = (dir: string) => readdirSync(dir).filter(isTemporaryName);
@@ -27,7 +27,7 @@ async function until(f: () => boolean, what: string, ms = 60_000): Promise<void>
 
 /** A folder with a FASTA of long sequences: each runs alone for a while on the t6-shaped model. */
 function workFolder(): { dir: string; fasta: string; out: string } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'plmw-litter-'));
+  const dir = testDir('plmw-litter');
   return { dir, fasta: randomFasta(path.join(dir, 'in.fasta'), 40, 900, 900, 7), out: path.join(dir, 'out.safetensors') };
 }
 const inferArgs = (w: { fasta: string; out: string }) => ['infer', '--model', T6, '--fasta', w.fasta, '--out', w.out, '--emit', 'logits', '--token-budget', '1000', '--threads', '1', '--provider', 'cpu'];
@@ -112,7 +112,7 @@ describe('forced cancel', () => {
   });
 
   it('a forced cancel of a training job frees the run: its lock goes with the worker, and train.resume continues it', async () => {
-    const root = mkdtempSync(path.join(tmpdir(), 'plmw-litter-runs-'));
+    const root = testDir('plmw-litter-runs');
     const lines = readFileSync(path.join(REPO, '..', 'shared', 'data', 'secondary-structure', 'lift_ss', 'CB433.txt'), 'utf8').split('\n');
     const text = lines.slice(0, 3 * 12).join('\n') + '\n';
     const q = new JobQueue({ cancelGraceMs: 1 });

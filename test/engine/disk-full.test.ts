@@ -66,6 +66,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'plmw-full-work-'));
   const data = { train: await ssSubset('CB433.txt', 24), val: await ssSubset('CASP12.txt', 6, 200) };
   files = { train: writeSsFile(path.join(work, 'train.txt'), data.train), val: writeSsFile(path.join(work, 'val.txt'), data.val) };
+  return () => rmSync(work, { recursive: true, force: true });
 });
 
 /** The same run without interruptions (made once). */

@@ -1,13 +1,14 @@
 // Lock files: created complete, refused while their holder lives, taken over when it is gone,
 // and a holder whose lock was taken over notices on its next heartbeat and stops.
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { liveTemporaries } from '../../src-main/engine/atomic.js';
 import { LockHeldError, acquireLock, ownerGone } from '../../src-main/engine/lock.js';
+import { testDir } from '../helpers/scratch.js';
 
-const lockFile = () => path.join(mkdtempSync(path.join(tmpdir(), 'plmw-lock-')), '.lock');
+const lockFile = () => path.join(testDir('plmw-lock'), '.lock');
 
 describe('locks', () => {
   it('refuses a second holder while the first lives, and frees the file on release', () => {

@@ -3,8 +3,8 @@
 // over for the previous one (its later metrics rows trimmed, the end identical to a straight
 // run), and a run with no intact checkpoint refuses to resume instead of starting again.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
-import os, { tmpdir } from 'node:os';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LockHeldError } from '../../src-main/engine/lock.js';
@@ -15,9 +15,10 @@ import { type LabelledSequence, RUN_LOCK, type TrainerConfig, train } from '../.
 import { REPO } from '../helpers/paths.js';
 import { ssSubset } from '../helpers/ss-data.js';
 import { TINY, tinyLora, withoutTiming, writeSsFile } from '../helpers/train-files.js';
+import { testDir } from '../helpers/scratch.js';
 
 const task = ssTask('ss8');
-const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), `plmw-${p}-`));
+const tmp = (p: string) => testDir(`plmw-${p}`);
 
 let data: { train: LabelledSequence[]; val: LabelledSequence[] };
 beforeAll(async () => {
