@@ -92,7 +92,10 @@ export const REQUEST_SCHEMAS = {
   'runs.rename': object({ id: runId, name: string({ minLength: 1, maxLength: 200 }), root: runsRoot }),
   'runs.delete': object({ id: runId, root: runsRoot }),
   'runs.compare': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** every kept job, without results (see JobSummary) */
   'jobs.list': none,
+  /** one job with its result */
+  'jobs.result': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'jobs.cancel': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'settings.get': none,
   'settings.set': settings,
@@ -141,7 +144,7 @@ export const JOB_SCHEMAS = {
     revision: optional(string({ minLength: 1, maxLength: 200 })),
     force: optional(boolean()),
   }),
-  /** diagnostic: burns CPU in the job worker for `ms` milliseconds (tests, health checks) */
+  /** diagnostic (accepted only by a queue with diagnostics on): burns CPU in the job worker for `ms` milliseconds */
   selftest: object({
     ms: integer({ min: 0, max: 600_000 }),
     /** steps between cancellation checks / progress reports (default 20) */
@@ -150,6 +153,8 @@ export const JOB_SCHEMAS = {
     fail: optional(string({ minLength: 1, maxLength: 1000 })),
     /** do not yield to the worker's event loop at all (tests the forced cancellation) */
     block: optional(boolean()),
+    /** return a result this many bytes long (tests of result handling) */
+    payloadBytes: optional(integer({ min: 0, max: 64 * 1024 * 1024 })),
   }),
 } satisfies Record<string, Schema<unknown>>;
 
@@ -173,8 +178,8 @@ export interface HealthResponse {
   name: 'plm-workbench';
   version: string;
   front: Front;
-  /** what this front can do beyond the common API */
-  capabilities: { nativeDialogs: boolean };
+  /** what this front can do beyond the common API; requestBodyBytes: the largest request body it takes (browser mode) */
+  capabilities: { nativeDialogs: boolean; requestBodyBytes?: number };
   jobKinds: string[];
 }
 
@@ -234,7 +239,14 @@ export interface JobInfo {
   result?: unknown;
   error?: string;
   memory?: JobMemory;
+  /** size of the result as JSON (bytes), once the job is done */
+  resultBytes?: number;
+  /** the result is no longer kept (older results are let go past the queue's result budget) */
+  resultDropped?: boolean;
 }
+
+/** A job as jobs.list gives it: everything but the result (jobs.result fetches it) and, once finished, its last progress. */
+export type JobSummary = Omit<JobInfo, 'result'>;
 
 export interface InferResult {
   out: string;
@@ -252,6 +264,8 @@ export interface InferResult {
 export interface SelftestResult {
   ms: number;
   steps: number;
+  /** payloadBytes of 'x', when asked for */
+  payload?: string;
 }
 
 export interface SettingsResponse {
@@ -272,7 +286,8 @@ export interface ApiMethods {
   'runs.rename': { request: Req<'runs.rename'>; response: RunSummary };
   'runs.delete': { request: Req<'runs.delete'>; response: { trashedTo: string } };
   'runs.compare': { request: Req<'runs.compare'>; response: CompareTable };
-  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobInfo[] } };
+  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobSummary[] } };
+  'jobs.result': { request: Req<'jobs.result'>; response: JobInfo };
   'jobs.cancel': { request: Req<'jobs.cancel'>; response: JobInfo };
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };
@@ -452,6 +467,9 @@ export const UI_JOB_SCHEMAS = {
       run: optional(runId),
       root: runsRoot,
       sequence: object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 2000 }) }),
+      /** the head whose full map is returned (0-based; default layer 0, head 0); every head gets a thumbnail */
+      layer: optional(integer({ min: 0, max: 1000 })),
+      head: optional(integer({ min: 0, max: 1000 })),
     },
     (v) => {
       if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
@@ -614,8 +632,12 @@ export interface AttentionResult {
   heads: number;
   /** tokens: <cls>, residues, <eos> */
   tokens: string[];
-  /** [L, H, T, T] with T = length + 2, quantised: value = byte / 255 * scale[l * H + h] */
-  attentions: { shape: [number, number, number, number]; scale: number[]; base64: string };
+  /** the requested head's map [T, T], T = length + 2, quantised: value = byte / 255 * scale */
+  map: { layer: number; head: number; shape: [number, number]; scale: number; base64: string };
+  /** every head's largest value, [L * H] (index l * H + h) */
+  headMax: number[];
+  /** every head's thumbnail: [L, H, size, size] block means, quantised per head: value = byte / 255 * scale[l * H + h] */
+  thumbnails: { size: number; scale: number[]; base64: string };
   /** [length x length] float32, little-endian */
   contacts: { shape: [number, number]; base64: string };
   provider: string;

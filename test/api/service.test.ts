@@ -17,7 +17,7 @@ let jobs: JobQueue;
 let api: ApiService;
 beforeAll(() => {
   home = mkdtempSync(path.join(os.tmpdir(), 'plmw-api-'));
-  jobs = new JobQueue();
+  jobs = new JobQueue({ diagnostics: true });
   api = new ApiService({ front: 'cli', jobs, home });
 });
 afterAll(async () => {
@@ -56,7 +56,7 @@ describe('validation', () => {
 
   it('has a schema for every plain method and every built-in job kind', () => {
     expect(Object.keys(REQUEST_SCHEMAS).sort()).toEqual(
-      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
+      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'jobs.result', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
     );
     for (const k of Object.keys(JOB_SCHEMAS)) expect(getJobKind(k), k).toBeDefined();
   });
@@ -86,7 +86,7 @@ describe('methods', () => {
     expect(fromFile.file).toBe(f);
     expect(fromFile.records[0].sequence).toBe('MKV');
     expect(await err(api.dispatch('fasta.parse', { path: path.join(home, 'missing.fasta') }))).toMatchObject({ code: 'not_found' });
-    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'failed', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
+    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'bad_request', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
   });
 
   it('models.import installs a local folder; models.list shows it beside the registry', async () => {

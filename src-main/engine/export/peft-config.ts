@@ -8,6 +8,7 @@
 // empty) and reported in `notes`. Any other problem is an InputError too, never another error.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../data/errors.js';
+import { decodeUtf8 } from '../data/utf8.js';
 import { pyRegex } from './peft-modules.js';
 
 export const PEFT_TYPES = ['LORA', 'IA3', 'PROMPT_TUNING'] as const;
@@ -91,13 +92,13 @@ const BASE_REWRITING_INIT = /^(loftq|pissa.*|olora|corda)$/;
 const show = (v: unknown) => JSON.stringify(v);
 
 export function readPeftConfig(file: string): PeftConfig {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (e) {
     throw new InputError(`cannot read the file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file });
   }
-  return parsePeftConfig(text, file);
+  return parsePeftConfig(decodeUtf8(bytes, file), file);
 }
 
 export function parsePeftConfig(text: string, file: string): PeftConfig {

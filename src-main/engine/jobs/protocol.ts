@@ -9,7 +9,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'progress'; jobId: string; progress: Omit<JobProgress, 'jobId' | 'kind'> }
-  | { type: 'done'; jobId: string; result: unknown; memory: JobMemory }
+  | { type: 'done'; jobId: string; result: unknown; memory: JobMemory; resultBytes: number }
   | { type: 'failed'; jobId: string; message: string; memory: JobMemory }
   | { type: 'cancelled'; jobId: string; memory: JobMemory }
   /** a temporary file the worker opened (open) or committed/removed: the queue removes what a dead worker left open */
