@@ -141,7 +141,7 @@ describe('one writer per run', () => {
     const out = path.join(dir, 'run');
     const plmw = () => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--model', TINY, '--task', 'ss', '--train', files.train, '--val', files.val,
-        '--method', 'lora', '--r', '4', '--epochs', '60', '--batch', '4', '--lr', '0.005', '--log-every', '1', '--threads', '1', '--provider', 'cpu', '--out', out], { cwd: REPO });
+        '--method', 'lora', '--r', '4', '--epochs', '1000', '--patience', '0', '--batch', '4', '--lr', '0.005', '--log-every', '1', '--threads', '1', '--provider', 'cpu', '--out', out], { cwd: REPO });
       let stderr = '';
       child.stderr.on('data', (d) => (stderr += d));
       return { child, done: new Promise<{ code: number | null; stderr: string }>((r) => child.on('exit', (code) => r({ code, stderr }))) };
