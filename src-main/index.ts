@@ -78,7 +78,7 @@ app.whenReady().then(() => {
   sweepStaleTemporaries(app.getPath('userData'));
   const jobs = new JobQueue({ workerPath: jobWorkerPath });
   const calls = new CallWorker({ workerPath: callWorkerPath });
-  const api = new ApiService({ front: 'electron', jobs, calls, settingsFile: settingsFile(app.getPath('userData')), openDialog });
+  const api = new ApiService({ front: 'electron', jobs, calls, settingsFile: settingsFile(app.getPath('userData')), resourcesDir: path.join(app.getAppPath(), 'resources'), openDialog });
   registerIpc({
     ipcMain,
     service: api,

@@ -153,7 +153,8 @@ async function runScores(runDir: string, sequence: string, id: string, column: s
     const header = splitCsvLine(lines[0]);
     const col = header.indexOf(column);
     if (col < 0) throw new UserError(`--score: run ${runDir} writes no column '${column}' (columns: ${header.slice(3).join(', ')})`, 2);
-    const ssCol = header.indexOf('ss3');
+    // SS8 runs write two SS3 columns; HELIX/SHEET follow the SS8 call (what Q3 scores)
+    const ssCol = header.includes('ss3_from_ss8') ? header.indexOf('ss3_from_ss8') : header.indexOf('ss3');
     const rows = lines.slice(1).map(splitCsvLine);
     const scores = rows.map((r, i) => {
       const v = Number(r[col]);

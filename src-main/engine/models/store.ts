@@ -108,13 +108,15 @@ export function sweepStore(opts: StoreOptions & { name?: string } = {}): void {
 
 /**
  * At the start of the workbench or the browser mode: leftovers of writers that died in the user
- * data folder (settings, the model store, run folders, prediction folders) are removed.
+ * data folder (settings, the session, the model store, run, prediction and data-set folders)
+ * are removed.
  */
 export function sweepUserData(home: string): void {
-  const dirs = [home, modelsRoot({ home }), path.join(home, 'runs'), path.join(home, 'predictions')];
-  for (const d of [path.join(home, 'runs'), path.join(home, 'predictions')]) {
+  const dirs = [home, path.join(home, 'session')];
+  for (const top of [modelsRoot({ home }), path.join(home, 'runs'), path.join(home, 'predictions'), path.join(home, 'data')]) {
+    dirs.push(top);
     try {
-      for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) dirs.push(path.join(d, e.name), path.join(d, e.name, 'checkpoints'));
+      for (const e of readdirSync(top, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) dirs.push(path.join(top, e.name), path.join(top, e.name, 'checkpoints'));
     } catch {
       // not there yet
     }

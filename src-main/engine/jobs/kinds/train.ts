@@ -90,6 +90,8 @@ async function runTraining(req: TrainRequest, dir: string, ctx: JobContext, data
   const t0 = performance.now();
   let firstStep: { step: number; t: number } | undefined;
   const trainerNotes: Note[] = [];
+  // the training ETA, repeated by the messages between steps (a validation's own phase has no rate to go on)
+  let eta: number | null = null;
   const record = await train(dir, cfg, task, { train: data.train.items, val: data.val.items }, {
     signal: ctx.signal,
     onProgress: (p) => {
@@ -98,17 +100,15 @@ async function runTraining(req: TrainRequest, dir: string, ctx: JobContext, data
         firstStep ??= { step: p.step - 1, t: performance.now() };
         const secs = (performance.now() - firstStep.t) / 1000;
         const steps = p.step - firstStep.step;
-        ctx.progress({
-          phase: `train · ${epoch}`, done: p.step, total: totalSteps, rate: p.sequencesPerSecond, rateUnit: 'sequences/s',
-          etaSeconds: steps > 0 && secs > 0 ? ((totalSteps - p.step) * secs) / steps : null, loss: p.loss,
-        });
+        eta = steps > 0 && secs > 0 ? ((totalSteps - p.step) * secs) / steps : null;
+        ctx.progress({ phase: `train · ${epoch}`, done: p.step, total: totalSteps, rate: p.sequencesPerSecond, rateUnit: 'sequences/s', etaSeconds: eta, loss: p.loss });
       } else ctx.progress({ phase: p.phase === 'features' ? 'computing frozen-block features' : `validate · ${epoch}`, done: p.done, total: p.total });
     },
     onNote: (message) => trainerNotes.push({ kind: 'warning', message, loc: { file: dir } }),
     onMetrics: (row) => {
       const v = row[task.selectMetric];
       if (row.split === 'val' && typeof v === 'number') {
-        ctx.progress({ phase: `validated · epoch ${Number(row.epoch) + 1}/${cfg.epochs}`, done: Number(row.step), total: totalSteps, loss: Number(row.loss), metric: { name: task.selectMetric, value: v } });
+        ctx.progress({ phase: `validated · epoch ${Number(row.epoch) + 1}/${cfg.epochs}`, done: Number(row.step), total: totalSteps, etaSeconds: eta, loss: Number(row.loss), metric: { name: task.selectMetric, value: v } });
       }
     },
   });
