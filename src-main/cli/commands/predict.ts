@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
+import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import { InputError, formatNote } from '../../engine/data/errors.js';
 import { KINGDOMS, type Kingdom } from '../../engine/data/signalp.js';
 import { PredictInputError, predictRun, prefixDir } from '../../engine/tasks/predict.js';
@@ -55,6 +56,7 @@ export const predictCommand: Command = {
     }
     if (a['gff-source'] !== undefined && (a['gff-source'] === '' || /[\t\n\r]/.test(a['gff-source']))) throw new UserError('--gff-source must be non-empty text without tabs or line breaks', 2);
     mkdirSync(prefixDir(a.out), { recursive: true });
+    sweepStaleTemporaries(prefixDir(a.out));
     try {
       const r = await predictRun(a.run, a.fasta, a.out, {
         kingdom, gffSource: a['gff-source'], batchSize: int('batch'), modelDir: a.model, runtime: { providers: parseProviders(a.provider), threads: int('threads') },
