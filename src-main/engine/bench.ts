@@ -3,9 +3,8 @@
 // machine (2 threads, fp32; see the README). Random sequences and labels: speed does not depend
 // on the weights' values.
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createScratchDir } from './atomic.js';
 import { tmpdir } from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Esm2Runner } from './esm2/infer.js';
 import { loadModel } from './esm2/model.js';
@@ -62,7 +61,8 @@ export async function benchTraining(modelDir: string, o: { threads?: number; pro
   const data: LabelledSequence[] = seqs.map((s, i) => ({ id: `b${i}`, sequence: s, labels: Int32Array.from(s, () => Math.floor(r() * 8)) }));
   const out: BenchResult[] = [];
   for (const [label, topK, ref] of [['all blocks', undefined, PYTORCH_REFERENCE.training.all], ['top 2 blocks, reuse', 2, PYTORCH_REFERENCE.training.top2]] as const) {
-    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-bench-'));
+    const scratch = createScratchDir(tmpdir(), 'plmw-bench');
+    const dir = scratch.path;
     try {
       let rate = 0;
       await train(dir, {
@@ -77,7 +77,7 @@ export async function benchTraining(modelDir: string, o: { threads?: number; pro
       out.push({ name: `training LoRA 16 x 70, ${label}`, value: rate, unit: 'sequences/s', reference: ref, ratio: rate / ref });
       o.log?.(`training LoRA r=8 q,k,v,o 16 x 70, ${label}: ${rate.toFixed(1)} sequences/s (${(rate / ref).toFixed(2)}x PyTorch ${ref})`);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      scratch.remove();
     }
   }
   return out;

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { existsSync } from 'node:fs';
+import { jsonText, writeFileAtomic } from '../../engine/atomic.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.js';
@@ -29,7 +30,7 @@ linear head, AdamW, batch 16 x 70, all blocks and the top 2 blocks with reuse of
     const results = [];
     if (a.only !== 'training') results.push(...(await benchInference(model, opts)));
     if (a.only !== 'inference') results.push(...(await benchTraining(model, opts)));
-    if (a.json) (await import('node:fs')).writeFileSync(a.json, `${JSON.stringify(results, null, 2)}\n`);
+    if (a.json) writeFileAtomic(a.json, jsonText(results));
     return 0;
   },
 };

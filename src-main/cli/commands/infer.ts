@@ -62,10 +62,9 @@ export const inferCommand: Command = {
     } catch (e) {
       throw new UserError((e as Error).message, 2);
     }
+    // A signal ends the command at once (cli/signals.ts): the output is not written yet and its
+    // spool is removed with the process's other temporaries.
     const ctrl = new AbortController();
-    const stop = () => ctrl.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
       const r = await runInferJob(
         {
@@ -89,8 +88,6 @@ export const inferCommand: Command = {
       if (/record\(s\) rejected|no sequences to run|^model |^run '|changed while it was read/.test(msg) || e instanceof InputError) throw new UserError(msg);
       throw e;
     } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
       await releaseWarmRunner();
     }
   },

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
+import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import { InputError, formatNote } from '../../engine/data/errors.js';
 import { KINGDOMS, type Kingdom } from '../../engine/data/signalp.js';
 import { InputChangedError } from '../../engine/shards/input.js';
@@ -70,16 +70,9 @@ export const predictCommand: Command = {
     }
     mkdirSync(prefixDir(a.out), { recursive: true });
     sweepStaleTemporaries(prefixDir(a.out));
-    // SIGINT (Ctrl-C) and SIGTERM (a scheduler's cancel or time limit) stop between batches; the
-    // files' temporaries are removed, so a killed shard leaves nothing a re-run could mistake.
-    const ctrl = new AbortController();
-    const stop = () => ctrl.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
     try {
       const r = await predictRun(a.run, a.fasta, a.out, {
         kingdom, gffSource: a['gff-source'], batchSize: int('batch'), modelDir: a.model, runtime: { providers: parseProviders(a.provider), threads: int('threads') }, shard,
-        signal: ctrl.signal,
         onNote: (n) => console.error(formatNote(n)),
         onProgress: (p) => progressLine(`${p.phase} ${p.done}/${p.total}`),
       });
@@ -96,12 +89,8 @@ export const predictCommand: Command = {
     } catch (err) {
       progressLine('');
       if (err instanceof PredictInputError || err instanceof InputError || err instanceof ShardSpecError || err instanceof InputChangedError) throw new UserError(err.message);
-      if ((err as Error).name === 'AbortError') throw new UserError('cancelled; no files written', 130);
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new UserError((err as Error).message);
       throw err;
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
     }
   },
 };

@@ -19,6 +19,7 @@ import path from 'node:path';
 import pkg from '../../../package.json' with { type: 'json' };
 import type { InferRequest, InferResult } from '../../api/contract.js';
 import type { JobContext } from '../../api/job-kinds.js';
+import { sweepStaleTemporaries } from '../atomic.js';
 import { formatNote, type Note } from '../data/errors.js';
 import { type EmitKind, Esm2Runner, inferSequences } from '../esm2/infer.js';
 import { loadModel } from '../esm2/model.js';
@@ -142,6 +143,8 @@ export async function runInferJob(req: InferRequest, ctx: JobContext, o: InferJo
 
   const t0 = performance.now();
   ctx.progress({ phase: 'inference', done: 0, total, rate: 0, rateUnit: 'tokens/s' });
+  // A writer that died here (SIGKILL) left its spool: removed now that its owner is gone.
+  sweepStaleTemporaries(path.dirname(path.resolve(req.out)));
   const spool = await SafetensorsSpool.create(req.out);
   try {
     for await (const group of input.groups()) {

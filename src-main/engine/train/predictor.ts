@@ -18,7 +18,7 @@ import { type SsHeadKind, ssTask } from '../tasks/secondary-structure/task.js';
 import { type SpDecoded, crfParamsOf, decodeSp } from '../tasks/signal-peptide/decode.js';
 import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
 import { spTask } from '../tasks/signal-peptide/task.js';
-import { type TensorMap, loadCheckpoint } from './checkpoint.js';
+import { type TensorMap, loadBestCheckpoint } from './checkpoint.js';
 import { type Head, NO_HEAD, linearHead, noHead } from './head.js';
 import type { RunRecord } from './run-dir.js';
 import type { TaskSpec } from './task.js';
@@ -174,6 +174,6 @@ export function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel)
   }
   const { name: _headName, ...headOptions } = record.head ?? { name: '' };
   const head = taskFor(record.task, headOptions).head(model.config);
-  const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'best.safetensors'));
+  const { params } = loadBestCheckpoint(runDir, record);
   return { record, model, method, head, params };
 }

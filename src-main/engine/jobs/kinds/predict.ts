@@ -4,7 +4,8 @@
 // column form for plotting (predictions/store.ts), and keeps the files: at `out` when given, else
 // in <home>/predictions/<time>-<run>/ with an index (prediction.json) that the predictions list
 // reads after a reload, and the input as PREFIX.input.fasta.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { sweepStaleTemporaries, writeFileAtomic } from '../../atomic.js';
 import path from 'node:path';
 import type { PredictRequest, PredictResult } from '../../../api/contract.js';
 import { ApiError } from '../../../api/errors.js';
@@ -22,9 +23,10 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   const runDir = path.join(root, req.run);
   const prefix = path.resolve(req.out ?? path.join(predictionsRoot(ctx.home), `${stamp()}-${req.run}`, req.run));
   mkdirSync(path.dirname(prefix), { recursive: true });
+  sweepStaleTemporaries(path.dirname(prefix));
   // The input is kept beside the outputs (PREFIX.input.fasta): export reads full sequences from it.
   const input = `${prefix}.input.fasta`;
-  writeFileSync(input, req.sequences.map((s) => `>${s.id}\n${s.sequence}\n`).join(''));
+  writeFileAtomic(input, req.sequences.map((s) => `>${s.id}\n${s.sequence}\n`).join(''));
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
   const inputName = req.inputName ?? 'the selected sequences';
