@@ -157,7 +157,7 @@ describe('a full disk', () => {
     writeFileSync(small, '>a\nMKTAYIAKQR\n');
     expect((await plmw(['predict', '--run', runDir, '--fasta', small, '--out', out, '--provider', 'cpu']).done).code).toBe(0);
     const old = Object.fromEntries(readdirSync(path.dirname(out)).map((f) => [f, readFileSync(path.join(path.dirname(out), f))]));
-    expect(Object.keys(old).sort()).toEqual(['p.json', 'p.residues.csv']);
+    expect(Object.keys(old).sort()).toEqual(['p.counts.json', 'p.json', 'p.residues.csv']);
     fill(disk, 8192);
     const big = randomFasta(path.join(work, 'big.fasta'), 30, 100, 200, 3);
     const r = await plmw(['predict', '--run', runDir, '--fasta', big, '--out', out, '--provider', 'cpu']).done;
