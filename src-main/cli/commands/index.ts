@@ -4,6 +4,7 @@ import { annotateCommand } from './annotate.js';
 import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
 import { evaluateCommand } from './evaluate.js';
+import { mergeCommand } from './merge.js';
 import { inferCommand } from './infer.js';
 import { predictCommand } from './predict.js';
 import { protocolCommand } from './protocol.js';
@@ -12,4 +13,4 @@ import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, mergeCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, versionCommand];
