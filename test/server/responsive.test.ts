@@ -3,7 +3,7 @@
 // that is not valid percent-encoding is 400, static files are served by real path only, the
 // body limit is stated, and the diagnostic job kind does not exist in normal use.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -74,6 +74,23 @@ describe('input errors are 400 with the located message', () => {
     const good = await post(server.port, 'models.import', { dir: fixtureModel('tiny'), name: 'tiny' }, server.token);
     expect(good.status).toBe(200);
     expect(good.json()).toMatchObject({ ok: true, result: { name: 'tiny', status: 'ready' } });
+  });
+
+  it('models.import: a broken vocab.txt is a 400 naming the file and the line', async () => {
+    const tiny = fixtureModel('tiny');
+    for (const [name, vocab, want] of [
+      ['dup-vocab', '<cls>\n<pad>\n<eos>\n<unk>\nL\nA\nL\n', /vocab\.txt:7: token 'L' appears twice \(lines 5 and 7\)/],
+      ['cr-vocab', '<cls>\r<pad>\r\r<eos>\r', /vocab\.txt:3: empty token/],
+      ['latin1-vocab', Buffer.from('<cls>\n\xe9\n', 'latin1'), /vocab\.txt:2:1: not valid UTF-8: byte 0xE9/],
+    ] as const) {
+      const dir = path.join(tmp, name);
+      mkdirSync(dir);
+      for (const f of ['config.json', 'model.safetensors']) copyFileSync(path.join(tiny, f), path.join(dir, f));
+      writeFileSync(path.join(dir, 'vocab.txt'), vocab);
+      const r = await post(server.port, 'models.import', { dir }, server.token);
+      expect(r.status, name).toBe(400);
+      expect(r.json<{ error: { code: string; message: string } }>().error, name).toMatchObject({ code: 'bad_request', message: expect.stringMatching(want) });
+    }
   });
 });
 

@@ -10,8 +10,10 @@
 // Input layout (fair-esm and Hugging Face agree): `<cls>` + one token per residue + `<eos>`,
 // right-padded with `<pad>` in a batch. A literal special token such as `<mask>` inside a
 // sequence string is one token (the fixtures' reference.json uses `<mask>` this way).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '../data/errors.js';
+import { readTextFileSync } from '../data/utf8.js';
 
 export const DEFAULT_VOCAB: readonly string[] = Object.freeze([
   '<cls>', '<pad>', '<eos>', '<unk>',
@@ -52,13 +54,13 @@ export class EsmTokenizer {
   constructor(tokens: readonly string[], readonly source = 'built-in ESM-2 vocabulary') {
     const ids = new Map<string, number>();
     tokens.forEach((t, i) => {
-      if (t.length === 0) throw new Error(`${source}: empty token at line ${i + 1}`);
-      if (ids.has(t)) throw new Error(`${source}: token '${t}' appears twice (lines ${ids.get(t)! + 1} and ${i + 1})`);
+      if (t.length === 0) throw new InputError('empty token', { file: source, line: i + 1 });
+      if (ids.has(t)) throw new InputError(`token '${t}' appears twice (lines ${ids.get(t)! + 1} and ${i + 1})`, { file: source, line: i + 1 });
       ids.set(t, i);
     });
     const need = (t: string) => {
       const id = ids.get(t);
-      if (id === undefined) throw new Error(`${source}: vocabulary has no '${t}' token`);
+      if (id === undefined) throw new InputError(`vocabulary has no '${t}' token`, { file: source });
       return id;
     };
     this.tokens = Object.freeze([...tokens]);
@@ -81,7 +83,8 @@ export class EsmTokenizer {
 
   /** One token per line; trailing newline optional, CRLF accepted. */
   static fromVocabFile(file: string): EsmTokenizer {
-    const lines = readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+    // strict UTF-8: an undecodable byte is named, never turned into U+FFFD (a token then no one could type)
+    const lines = readTextFileSync(file).replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
     while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
     return new EsmTokenizer(lines, file);
   }
