@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { annotateCommand } from './annotate.js';
 import { benchCommand } from './bench.js';
+import { devCommand } from './dev.js';
 import { evaluateCommand } from './evaluate.js';
 import { inferCommand } from './infer.js';
 import { predictCommand } from './predict.js';
@@ -11,4 +12,4 @@ import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [modelsCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];

@@ -12,9 +12,8 @@
 // multiple of its own element size, pads the header to 8 bytes with spaces as the format asks,
 // and writes to a temporary file that is renamed into place only when complete.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
 import { endianness } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { writeFileAtomicStream } from '../atomic.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -242,6 +241,21 @@ export interface TensorToWrite {
   data: TensorData;
 }
 
+/** A tensor written in pieces: `fill` puts bytes [offset, offset + dst.length) of its data into dst. */
+export interface StreamedTensor {
+  dtype: Dtype;
+  shape: readonly number[];
+  fill(dst: Uint8Array, offset: number): void;
+}
+
+export interface StreamOptions {
+  metadata?: Record<string, string>;
+  /** bytes per write (default 8 MiB) */
+  chunkBytes?: number;
+  onProgress?: (written: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
 /**
  * Write tensors as a safetensors file. The file appears at `path` only once completely written
  * (temporary file + rename), so a crash or cancellation leaves either the old file or none.
@@ -251,27 +265,43 @@ export async function writeSafetensors(
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
 ): Promise<void> {
+  const streamed: Record<string, StreamedTensor> = {};
+  for (const [name, t] of Object.entries(tensors)) {
+    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const need = t.shape.reduce((a, b) => a * b, 1) * (DTYPE_SIZE[t.dtype] ?? 0);
+    if (t.dtype in DTYPE_SIZE && bytes.length !== need) {
+      throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${t.dtype}${JSON.stringify(t.shape)} needs ${need}`);
+    }
+    streamed[name] = { dtype: t.dtype, shape: t.shape, fill: (dst, offset) => dst.set(bytes.subarray(offset, offset + dst.length)) };
+  }
+  await writeSafetensorsStream(path, streamed, { metadata });
+}
+
+/**
+ * Write a safetensors file whose tensors are produced in chunks, so its size is not bounded by
+ * memory. Tensors are ordered by element size (largest first, then by name) so each
+ * starts at a multiple of its own element size; the header is padded to 8 bytes with spaces.
+ */
+export async function writeSafetensorsStream(path: string, tensors: Record<string, StreamedTensor>, o: StreamOptions = {}): Promise<void> {
   assertLittleEndian();
   const names = Object.keys(tensors);
   if (names.includes('__metadata__')) throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
-  // Largest element size first, then by name: every tensor stays aligned to its element size.
-  names.sort((a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
-  const bodies: Uint8Array[] = [];
-  let offset = 0;
   for (const name of names) {
     const t = tensors[name];
     if (!(t.dtype in DTYPE_SIZE)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${t.dtype}`);
     if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(t.shape)}`);
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+  }
+  const order = [...names].sort((a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (o.metadata && Object.keys(o.metadata).length > 0) header.__metadata__ = o.metadata;
+  let total = 0;
+  const sizes = new Map<string, number>();
+  for (const name of order) {
+    const t = tensors[name];
     const need = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
-    if (bytes.length !== need) {
-      throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${t.dtype}${JSON.stringify(t.shape)} needs ${need}`);
-    }
-    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + need] };
-    bodies.push(bytes);
-    offset += need;
+    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [total, total + need] };
+    sizes.set(name, need);
+    total += need;
   }
   let json = JSON.stringify(header);
   const jsonBytes = Buffer.byteLength(json, 'utf8');
@@ -279,21 +309,26 @@ export async function writeSafetensors(
   const hb = Buffer.from(json, 'utf8');
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(hb.length));
-
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.write(len);
-    await fh.write(hb);
-    for (const b of bodies) if (b.length > 0) await fh.write(b);
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-  } catch (e) {
-    await fh.close().catch(() => undefined);
-    await rm(tmp, { force: true });
-    throw e;
-  }
+  const chunkBytes = Math.max(8, (o.chunkBytes ?? 8 << 20) & ~7);
+  await writeFileAtomicStream(path, async (write) => {
+    write(len);
+    write(hb);
+    const buf = new Uint8Array(Math.min(chunkBytes, Math.max(8, total)));
+    let written = 0;
+    for (const name of order) {
+      const size = sizes.get(name)!;
+      for (let at = 0; at < size; at += buf.length) {
+        if (o.signal?.aborted) throw new DOMException('writing cancelled', 'AbortError');
+        const piece = buf.subarray(0, Math.min(buf.length, size - at));
+        tensors[name].fill(piece, at);
+        write(piece);
+        written += piece.length;
+        o.onProgress?.(written, total);
+        // let timers, signals and progress listeners run between chunks of a long write
+        if (o.onProgress || o.signal) await new Promise((r) => setImmediate(r));
+      }
+    }
+  });
 }
 
 /**
