@@ -63,7 +63,7 @@ describe('long sequences', () => {
   it('merges windows by the documented rule and states it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'plmw-long-'));
     await writeRandomModel(dir, { d: 32, layers: 2, heads: 4, ffn: 64, seed: 8 });
-    const runner = await Esm2Runner.create(loadModel(dir), ['representations', 'contacts'], { providers: ['cpu'] });
+    const runner = await Esm2Runner.create(await loadModel(dir), ['representations', 'contacts'], { providers: ['cpu'] });
     const seq = randomSeq(rng(5), 130);
     const results = [];
     for await (const r of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16 })) results.push(r);

@@ -22,7 +22,7 @@ async function trainAndReimport(method: string, methodOptions: Record<string, un
   const dir = mkdtempSync(path.join(tmpdir(), `plmw-peft-${method}-`));
   const rec = await train(dir, { ...TRAINER_DEFAULTS, model: MODEL, task: 'ss-ss8', method, methodOptions, epochs: 1, batchSize: 8, lr: 1e-2, providers: ['cpu'], threads: 1 }, ssTask('ss8'), data);
   expect(rec.adapter).toEqual({ exported: true, dir: 'adapter' });
-  const run = openRun(dir);
+  const run = await openRun(dir);
   const seqs = data.val.map((s) => s.sequence);
   const fromRun = await Predictor.create(run.model, run.method, run.head, run.params, { providers: ['cpu'] });
   const imported = importPeft(path.join(dir, 'adapter'));

@@ -138,12 +138,6 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     }
     return t;
   };
-  const wT = (name: string) => {
-    const key = `${name}^T`;
-    let t = cache.get(key);
-    if (!t) cache.set(key, (t = transpose(w(name), [1, 0])));
-    return t;
-  };
 
   const tokens = g.input('tokens', 'int64', ['B', 'T']);
   let padding = equal(tokens, constant(g, cfg.padTokenId, 'int64'));
@@ -211,7 +205,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     const prefix = `encoder.layer.${layer}.${HF_LINEAR_NAME[site]}`;
     const weight = w(`${prefix}.weight`);
     const bias = w(`${prefix}.bias`);
-    const base = (replacement?: Tensor, x2?: Tensor) => add(matmul(x2 ?? input, replacement ? transpose(replacement, [1, 0]) : wT(`${prefix}.weight`)), bias);
+    const base = (replacement?: Tensor, x2?: Tensor) => ops.linear(x2 ?? input, replacement ?? weight, bias);
     return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
   };
   let keyBias: Tensor | null = null;
@@ -268,9 +262,9 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const result: Esm2Graph = { tokens, hidden, padding: realPadding, final, blocksOut, representations };
   if (out.logits) {
     if (to !== L) throw new Error('buildEsm2: logits need every block');
-    const d = add(matmul(final, wT('lm_head.dense.weight')), w('lm_head.dense.bias'));
+    const d = ops.linear(final, w('lm_head.dense.weight'), w('lm_head.dense.bias'));
     const n = layerNorm(gelu(d), w('lm_head.layer_norm.weight'), w('lm_head.layer_norm.bias'), cfg.layerNormEps);
-    result.logits = add(matmul(n, wT('embeddings.word_embeddings.weight')), w('lm_head.bias'));
+    result.logits = ops.linear(n, w('embeddings.word_embeddings.weight'), w('lm_head.bias'));
   }
   if ((out.attentions || out.contacts) && from === 0 && to === L) {
     // [B, L, H, T, T], zeroed where query or key is padding (as fair-esm returns them)

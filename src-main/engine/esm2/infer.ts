@@ -85,7 +85,7 @@ export class Esm2Runner {
     if (r.contacts) outputs.contacts = r.contacts;
     if (Object.keys(outputs).length === 0) throw new Error('nothing to emit: choose at least one of ' + EMIT_KINDS.join(', '));
     const m = serialize(g, { outputs });
-    const session = await createSession(m.model, { ...runtime, externalData: model.externalData });
+    const session = await createSession(m.model, { ...runtime, weightsDir: model.weightsDir });
     return new Esm2Runner(model, emit, session, m.outputNames);
   }
 

@@ -62,7 +62,7 @@ async function runnerFor(dir: string, emit: readonly EmitKind[], providers: read
     warm = undefined;
     await old.release();
   }
-  const runner = await Esm2Runner.create(loadModel(dir), emit, { providers, threads });
+  const runner = await Esm2Runner.create(await loadModel(dir), emit, { providers, threads });
   warm = { key, runner };
   return runner;
 }

@@ -22,11 +22,11 @@ export interface RuntimeOptions {
   /** Called once per refused provider, before the next one is tried. */
   onFallback?: (provider: ProviderName, reason: string) => void;
   /**
-   * Files the model's external initializers point into, given in memory by the name the model
-   * uses (e.g. 'model.safetensors'). Weights are then read in place from the original
-   * checkpoint, wherever it lives and whether or not its folder is writable.
+   * The folder the model's external initializers are relative to (e.g. the checkpoint folder
+   * holding model.safetensors). onnxruntime maps those files itself: weights are read in place,
+   * wherever they live and whether or not the folder is writable, never through JavaScript.
    */
-  externalData?: { path: string; data: Uint8Array }[];
+  weightsDir?: string;
 }
 
 export interface Session {
@@ -49,7 +49,11 @@ function sessionOptions(provider: ProviderName, o: RuntimeOptions): ort.Inferenc
     interOpNumThreads: 1,
     graphOptimizationLevel: o.optimization ?? 'all',
     logSeverityLevel: 3,
-    ...(o.externalData ? { externalData: o.externalData } : {}),
+    // Weights given by folder are mapped by onnxruntime from the checkpoint itself. Prepacking
+    // would copy every MatMul/Gemm weight into a packed buffer per session; without it all
+    // sessions of a model (training, evaluation, frozen features) read the same page-cache
+    // copy, and the first run pages the weights in instead of session creation copying them.
+    ...(o.weightsDir ? { extra: { session: { model_external_initializers_file_folder_path: path.resolve(o.weightsDir), disable_prepacking: '1' } } } : {}),
   };
 }
 

@@ -130,7 +130,7 @@ export async function evaluateRun(runDir: string, dataFile: string, o: EvaluateO
 }
 
 export async function evaluateData(runDir: string, data: LabelledData, o: EvaluateOptions = {}): Promise<Evaluation> {
-  const run = openRun(runDir, o.modelDir);
+  const run = await openRun(runDir, o.modelDir);
   const dataFile = data.file;
   const d = { format: data.format, result: { records: data.records, notes: data.notes } };
   const isSp = run.record.task.startsWith('sp');

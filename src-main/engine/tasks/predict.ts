@@ -72,7 +72,7 @@ const SS8_NAMES = [...SS8_STATES];
 const SS3_NAMES = [...SS3_STATES];
 
 export async function predictRun(runDir: string, inputFile: string, prefix: string, o: PredictOptions = {}): Promise<PredictResult> {
-  const run = openRun(runDir, o.modelDir);
+  const run = await openRun(runDir, o.modelDir);
   const d = await readDataFile(inputFile);
   const rejected = d.result.notes.filter((n) => n.kind === 'rejected');
   if (rejected.length) throw new PredictInputError(`${inputFile}: ${rejected.length} record(s) rejected (first: ${rejected[0].message}); fix them first`);

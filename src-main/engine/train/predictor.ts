@@ -39,7 +39,7 @@ export class Predictor {
       if (t.data.length !== p.shape.reduce((a, b) => a * b, 1)) throw new Error(`trained tensor '${p.name}' has ${t.data.length} values, the method expects ${p.shape.join('x')}`);
       feeds[`param.${p.name}`] = new ort.Tensor('float32', t.data, p.shape);
     }
-    const session = await createSession(tg.model, { ...runtime, externalData: model.externalData });
+    const session = await createSession(tg.model, { ...runtime, weightsDir: model.weightsDir });
     return new Predictor(model, head, session, feeds);
   }
 
@@ -111,9 +111,9 @@ export interface OpenedRun {
 }
 
 /** A run's method, head and best checkpoint, ready for prediction. */
-export function openRun(runDir: string, modelDir?: string): OpenedRun {
+export async function openRun(runDir: string, modelDir?: string): Promise<OpenedRun> {
   const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  const model = loadModel(modelDir ?? record.model.dir);
+  const model = await loadModel(modelDir ?? record.model.dir);
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
   const method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Esm2Config } from '../esm2/config.js';
-import { loadModel } from '../esm2/model.js';
+import { type LoadedModel, loadModel } from '../esm2/model.js';
 import { PEFT_EXPORTABLE, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
@@ -89,7 +89,7 @@ export interface TrainHooks {
 
 type Values = Map<string, ort.Tensor>;
 
-function initialValues(specs: readonly TrainableSpec[], seed: number, model: ReturnType<typeof loadModel>): Values {
+function initialValues(specs: readonly TrainableSpec[], seed: number, model: LoadedModel): Values {
   const out: Values = new Map();
   for (const p of specs) {
     const n = p.shape.reduce((a, b) => a * b, 1);
@@ -118,7 +118,7 @@ export interface PreparedRun {
 }
 
 /** Builds the method and head and counts parameters, without running anything (for estimates). */
-export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<typeof loadModel>): PreparedRun {
+export function prepare(cfg: TrainerConfig, task: TaskSpec, model: LoadedModel): PreparedRun {
   const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   const head = task.head(model.config);
   return { method, head, params: [...method.params, ...head.params] };
@@ -139,10 +139,10 @@ async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config)
 export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
   if (data.train.length === 0) throw new Error('no training sequences');
   const run = new RunDir(runPath);
-  const model = loadModel(cfg.model);
+  const model = await loadModel(cfg.model);
   const { method, head, params } = prepare(cfg, task, model);
   const from = cfg.reuse ? method.lowestBlock : 0;
-  const runtime = { providers: cfg.providers, threads: cfg.threads, externalData: model.externalData };
+  const runtime = { providers: cfg.providers, threads: cfg.threads, weightsDir: model.weightsDir };
 
   // Resume or start.
   const previous = run.readRecord();

@@ -50,7 +50,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
   let source: AttentionResult['source'];
   if (req.model !== undefined) {
     const dir = resolveModelArg(req.model, ctx.home);
-    const model = loadModel(dir);
+    const model = await loadModel(dir);
     const runner = await Esm2Runner.create(model, ['attentions', 'contacts']);
     try {
       ctx.progress({ phase: 'inference', done: 0, total: 1 });
@@ -67,13 +67,13 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     source = { kind: 'model', model: model.config.name ?? path.basename(dir) };
   } else {
     const runDir = path.join(resolveRunsRoot(req.root, ctx.home), req.run!);
-    const run = openRun(runDir);
+    const run = await openRun(runDir);
     const { model, method } = run;
     const g = new Graph('attention-of-run');
     const { ctx: hctx, tensors: used } = hookContext(g, model.config, method.params, { dtype: 'float32', training: false });
     const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(hctx), outputs: { attentions: true, contacts: true } });
     const m = serialize(g, { outputs: { attentions: esm.attentions!, contacts: esm.contacts! } });
-    const session = await createSession(m.model, { externalData: model.externalData });
+    const session = await createSession(m.model, { weightsDir: model.weightsDir });
     try {
       ctx.progress({ phase: 'inference', done: 0, total: 1 });
       const enc = model.tokenizer.encodeBatch([seq], 'int64');

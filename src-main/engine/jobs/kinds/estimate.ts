@@ -27,7 +27,7 @@ export const ESTIMATE_FORMULA =
 export async function runEstimateJob(req: TrainEstimateRequest, ctx: JobContext): Promise<TrainEstimate> {
   ctx.progress({ phase: 'loading model', done: 0, total: 1 });
   const dir = resolveModelArg(req.model, ctx.home);
-  const model = loadModel(dir);
+  const model = await loadModel(dir);
   const task = taskOf(req);
   const methodOptions = methodOptionsOf(req);
   const batchSize = req.batchSize ?? TRAINER_DEFAULTS.batchSize;
