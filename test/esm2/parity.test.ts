@@ -82,6 +82,17 @@ describe.each(['tiny', 'small', 't6-shape'] as const)('ESM-2 %s fixture', (name)
     }
   });
 
+  it('matches logits and representations to 1e-4 with the fused attention kernels (no attention outputs asked)', async () => {
+    const fusedRunner = await Esm2Runner.create(model, ['logits', 'representations'], { providers: ['cpu'] });
+    const out = await fusedRunner.session.run({ tokens: new ort.Tensor('int64', tokens.read() as BigInt64Array, tokens.shape) });
+    for (const n of ['logits', ...Array.from({ length: L + 1 }, (_, k) => `representations.${k}`)]) {
+      const d = maxDiff(out[n].data as Float32Array, ref.tensors.get(n)!.toFloat32());
+      worst[`${name}/fused/${n}`] = d;
+      expect(d, n).toBeLessThanOrEqual(1e-4);
+    }
+    await fusedRunner.release();
+  });
+
   it('gives each sequence alone the same result as its row in the padded batch', async () => {
     const seqs = info.sequences;
     const batch = await runner.runBatch(seqs.map((s) => s.sequence));

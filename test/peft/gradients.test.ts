@@ -35,6 +35,7 @@ describe('LoRA against the fixture reference gradients', () => {
           names.push(`lora.layer.${l}.${site}.${part}`);
         }
     const esm = buildEsm2(g, model.config, model.source, {
+      differentiable: true,
       hooks: {
         linear(call) {
           if (call.site !== 'query' && call.site !== 'value') return call.base();

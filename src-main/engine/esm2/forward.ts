@@ -6,7 +6,7 @@
 // from precomputed hidden states (frozen lower blocks run once and are reused).
 
 import type { Esm2Config } from './config.js';
-import { type Dim, type ExternalRef, type Graph, type Tensor, END, ops } from '../graph/index.js';
+import { type Dim, type ExternalRef, type Graph, type Tensor, END, contrib, ops } from '../graph/index.js';
 
 const { add, concat, constant, div, equal, gather, layerNorm, matmul, mul, not, reshape, sigmoid, slice, softmax, split, sub, transpose, unsqueeze, where } = ops;
 
@@ -86,6 +86,8 @@ export interface Esm2BuildOptions {
    * that mode uses GELU's tanh form. Predictions always use float32 and the exact erf GELU.
    */
   precision?: 'float32' | 'float64';
+  /** the graph will be differentiated: only ops with gradient rules (no fused attention) */
+  differentiable?: boolean;
 }
 
 export interface Esm2Graph {
@@ -121,7 +123,6 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const H = cfg.numHeads;
   const hd = cfg.headDim;
   const dt = o.precision ?? 'float32';
-  const gelu = dt === 'float64' ? geluTanh : ops.gelu;
 
   const cache = new Map<string, Tensor>();
   const w = (name: string): Tensor => {
@@ -178,26 +179,49 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   };
   const realPadding = padding;
 
-  // Rotary tables over positions 0..T'-1 (T' includes prompt tokens once inserted), [T', hd].
-  const rotary = (layer: number, Tdim: Dim) => {
-    const invFreq = w(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`);
-    const key = `rotary:${Tdim}:${weights.get(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`).data?.join(',') ?? layer}`;
+  // Rotary frequencies over positions 0..T'-1 (T' includes prompt tokens once inserted), [T', hd/2].
+  const rotaryFreqs = (layer: number, Tdim: Dim) => {
+    const name = `encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`;
+    const key = `rotary:${Tdim}:${weights.get(name).data?.join(',') ?? layer}`;
     let hit = cache.get(key);
     if (!hit) {
       const n = ops.cast(gather(ops.shapeOf(x), constant(g, 1, 'int64'), 0), dt);
       const pos = ops.range(g, 0, n, 1, dt, Tdim);
-      const freqs = mul(unsqueeze(pos, [1]), unsqueeze(invFreq, [0])); // [T', hd/2]
+      cache.set(key, (hit = mul(unsqueeze(pos, [1]), unsqueeze(w(name), [0]))));
+    }
+    return { key, freqs: hit };
+  };
+  /** cos and sin tables [T', hd] (frequencies repeated, as fair-esm builds them) */
+  const rotary = (layer: number, Tdim: Dim) => {
+    const { key, freqs } = rotaryFreqs(layer, Tdim);
+    let hit = cache.get(`${key}:tables`);
+    if (!hit) {
       const emb = concat([freqs, freqs], 1);
-      hit = concat([ops.cos(emb), ops.sin(emb)], 0); // [2T', hd], split below
-      cache.set(key, hit);
+      cache.set(`${key}:tables`, (hit = concat([ops.cos(emb), ops.sin(emb)], 0))); // [2T', hd], split below
     }
     return split(hit, [Tdim, Tdim], 0);
+  };
+  /** cos and sin [T', hd/2] for the fused rotary kernel */
+  const rotaryHalfTables = (layer: number, Tdim: Dim) => {
+    const { key, freqs } = rotaryFreqs(layer, Tdim);
+    let c = cache.get(`${key}:cos`);
+    if (!c) {
+      cache.set(`${key}:cos`, (c = ops.cos(freqs)));
+      cache.set(`${key}:sin`, ops.sin(freqs));
+    }
+    return [c, cache.get(`${key}:sin`)!];
   };
   const rotateHalf = (t: Tensor) => {
     const [a, b] = split(t, [hd / 2, hd / 2], 3);
     return concat([ops.neg(b), a], 3);
   };
   const applyRotary = (t: Tensor, cos: Tensor, sin: Tensor) => add(mul(t, cos), mul(rotateHalf(t), sin));
+
+  // float32 graphs use onnxruntime's fused kernels: GELU, and (in graphs nobody differentiates,
+  // without attention outputs or prefixes) rotary embeddings + attention.
+  const fused = dt === 'float32';
+  const gelu = fused ? contrib.gelu : geluTanh;
+  const norm = (t: Tensor, name: string) => layerNorm(t, w(`${name}.weight`), w(`${name}.bias`), cfg.layerNormEps);
 
   const attnList: Tensor[] = [];
 
@@ -209,42 +233,53 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
   };
   let keyBias: Tensor | null = null;
+  let keyValid: Tensor | null = null;
   for (let layer = from; layer < to; layer++) {
     const p = `encoder.layer.${layer}`;
     if (layer === promptAt) {
       insertPrompt();
       keyBias = null;
+      keyValid = null;
     }
-    keyBias ??= unsqueeze(where(padding, -Infinity, constant(g, 0, dt)), [1, 2]); // [B, 1, 1, T']
     const Tdim = x.shape[1];
     const heads = (t: Tensor) => transpose(reshape(t, ['B', Tdim, H, hd]), [0, 2, 1, 3]); // [B, H, T', hd]
     if (hooks.layerInput) x = hooks.layerInput(layer, x);
     // self-attention
-    const h = layerNorm(x, w(`${p}.attention.LayerNorm.weight`), w(`${p}.attention.LayerNorm.bias`), cfg.layerNormEps);
-    const [cos, sin] = rotary(layer, Tdim);
-    const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
-    let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
-    let v = heads(linear(layer, 'value', h));
-    let bias = keyBias;
+    const h = norm(x, `${p}.attention.LayerNorm`);
     const pre = hooks.attentionPrefix?.(layer, tokens);
-    if (pre) {
-      const Pp = pre.key.shape[1];
-            k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
-      v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
-      bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+    let ctx: Tensor;
+    if (fused && !o.differentiable && !pre && !out.attentions && !out.contacts) {
+      const [cos, sin] = rotaryHalfTables(layer, Tdim);
+      const q = contrib.rotaryEmbedding(linear(layer, 'query', h), cos, sin, H);
+      const k = contrib.rotaryEmbedding(linear(layer, 'key', h), cos, sin, H);
+      keyValid ??= ops.cast(notPad, 'int32');
+      ctx = contrib.multiHeadAttention(q, k, linear(layer, 'value', h), keyValid, H, hd ** -0.5);
+    } else {
+      keyBias ??= unsqueeze(where(padding, -Infinity, constant(g, 0, dt)), [1, 2]); // [B, 1, 1, T']
+      const [cos, sin] = rotary(layer, Tdim);
+      const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
+      let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
+      let v = heads(linear(layer, 'value', h));
+      let bias = keyBias;
+      if (pre) {
+        const Pp = pre.key.shape[1];
+        k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
+        v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
+        bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+      }
+      const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
+      if (out.attentions || out.contacts) {
+        let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
+        if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
+        attnList.push(a);
+      }
+      ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
     }
-    const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
-    if (out.attentions || out.contacts) {
-      let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
-      if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
-      attnList.push(a);
-    }
-    const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
     let a = linear(layer, 'attn_out', ctx);
     if (hooks.attentionOutput) a = hooks.attentionOutput(layer, a, h);
     x = add(x, a);
     // feed-forward
-    const f = layerNorm(x, w(`${p}.LayerNorm.weight`), w(`${p}.LayerNorm.bias`), cfg.layerNormEps);
+    const f = norm(x, `${p}.LayerNorm`);
     let y = linear(layer, 'ffn_out', gelu(linear(layer, 'ffn_in', f)));
     if (hooks.ffnOutput) y = hooks.ffnOutput(layer, y, f);
     x = add(x, y);
@@ -252,11 +287,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   }
 
   const blocksOut = dropPrompt(x, P);
-  let final = x;
-  if (to === L) {
-    final = layerNorm(x, w('encoder.emb_layer_norm_after.weight'), w('encoder.emb_layer_norm_after.bias'), cfg.layerNormEps);
-  }
-  final = dropPrompt(final, P);
+  const final = dropPrompt(to === L ? norm(x, 'encoder.emb_layer_norm_after') : x, P);
   if (to === L && wantRepr(L)) representations.set(L, final);
 
   const result: Esm2Graph = { tokens, hidden, padding: realPadding, final, blocksOut, representations };
