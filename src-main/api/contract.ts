@@ -117,6 +117,8 @@ export const JOB_SCHEMAS = {
       fasta: optional(path_),
       /** default logits,representations (as `plmw infer`) */
       emit: optional(array(oneOf(EMIT_KINDS), { minItems: 1, unique: true })),
+      /** which representations (fair-esm's repr_layers: 0..L, negative from the end); default the last */
+      reprLayers: optional(array(integer({ min: -100000, max: 100000 }), { minItems: 1, unique: true })),
       /** output .safetensors, written atomically; the same file `plmw infer --out` writes */
       out: path_,
       providers: optional(array(oneOf(PROVIDERS), { minItems: 1, unique: true })),

@@ -10,8 +10,6 @@
 # usage: bench-peer.py '{"model": DIR, "case": {...}, "threads": 2, "repeats": 3}'
 # prints one JSON object: load and first-batch seconds, per-repeat seconds, peak RSS bytes.
 import json
-import warnings
-import mmap
 import os
 import random
 import sys
@@ -27,18 +25,17 @@ def rss_bytes(key):
 
 
 def read_safetensors(files):
-    """name -> (mmap, dtype, shape, offset, length) over one or more safetensors files."""
+    """name -> (path, dtype, shape, offset, length) over one or more safetensors files."""
     out = {}
     for path in files:
-        f = open(path, 'rb')
-        n = int.from_bytes(f.read(8), 'little')
-        header = json.loads(f.read(n))
-        mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        with open(path, 'rb') as f:
+            n = int.from_bytes(f.read(8), 'little')
+            header = json.loads(f.read(n))
         for name, v in header.items():
             if name == '__metadata__':
                 continue
             a, b = v['data_offsets']
-            out[name] = (mm, v['dtype'], v['shape'], 8 + n + a, b - a)
+            out[name] = (path, v['dtype'], v['shape'], 8 + n + a, b - a)
     return out
 
 
@@ -110,25 +107,29 @@ def load_model(model_dir):
     params.update(dict(model.named_buffers()))
     tensors = read_safetensors(checkpoint_files(model_dir))
     loaded = set()
-    for hf, (mm, dtype, shape, off, length) in tensors.items():
+    files = {}
+    for hf, (path, dtype, shape, off, length) in tensors.items():
         name = fair_esm_name(hf)
         if name is None or name not in params:
             continue
+        f = files.setdefault(path, open(path, 'rb'))
+        f.seek(off)
+        target = params[name].data
         if dtype == 'F32':
-            arr = np.frombuffer(mm, dtype=np.float32, count=length // 4, offset=off)
-        elif dtype == 'F16':
-            arr = np.frombuffer(mm, dtype=np.float16, count=length // 2, offset=off).astype(np.float32)
-        elif dtype == 'BF16':
-            arr = (np.frombuffer(mm, dtype=np.uint16, count=length // 2, offset=off).astype(np.uint32) << 16).view(np.float32)
+            # straight into the parameter's memory: no second copy of the weights at any time
+            f.readinto(memoryview(target.numpy()).cast('B'))
+        elif dtype in ('F16', 'BF16'):
+            raw = np.frombuffer(f.read(length), dtype=np.uint16)
+            arr = raw.view(np.float16).astype(np.float32) if dtype == 'F16' else (raw.astype(np.uint32) << 16).view(np.float32)
+            target.copy_(torch.from_numpy(arr.reshape(shape)))
         else:
             raise SystemExit(f'{hf}: dtype {dtype} not handled by the peer')
-        with torch.no_grad():
-            params[name].copy_(torch.from_numpy(arr.reshape(shape)))
         loaded.add(name)
+    for f in files.values():
+        f.close()
     missing = [n for n, _ in model.named_parameters() if n not in loaded and n != 'lm_head.weight']
     if missing:
         raise SystemExit(f'peer: parameters not found in the checkpoint: {missing[:5]}')
-    del tensors
     model.eval()
     return model
 
@@ -263,7 +264,6 @@ def infer_case(model, case, repeats, seed):
 
 
 def main():
-    warnings.filterwarnings('ignore', message='The given NumPy array is not writable')
     args = json.loads(sys.argv[1])
     fair = os.environ.get('FAIR_ESM')
     if fair:

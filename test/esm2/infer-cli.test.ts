@@ -27,7 +27,7 @@ describe('plmw infer on an unseen model shape', () => {
     writeFileSync(path.join(dir, 'in.fasta'), seqs.map((s, i) => `>s${i} random\n${s}\n`).join(''));
     const out = path.join(dir, 'out.safetensors');
     const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'infer', '--model', path.join(dir, 'model'),
-      '--fasta', path.join(dir, 'in.fasta'), '--out', out, '--emit', 'logits,representations,attentions,contacts', '--provider', 'cpu'],
+      '--fasta', path.join(dir, 'in.fasta'), '--out', out, '--emit', 'logits,representations,attentions,contacts', '--repr-layers', 'all', '--provider', 'cpu'],
       { cwd: REPO, encoding: 'utf8' });
     expect(res.status, res.stderr).toBe(0);
     const file = readSafetensors(out);
@@ -51,6 +51,24 @@ describe('plmw infer on an unseen model shape', () => {
     });
     expect(worst).toBeLessThanOrEqual(1e-4);
     expect(file.metadata.model_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('representation layers (fair-esm repr_layers)', () => {
+  it('emits the last layer by default, the layers asked for otherwise (negative from the end), and refuses layers outside 0..L', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-repr-'));
+    await writeRandomModel(dir, { d: 32, layers: 3, heads: 4, ffn: 64, seed: 4 });
+    const model = await loadModel(dir);
+    const names = async (layers?: number[]) => {
+      const runner = await Esm2Runner.create(model, ['representations'], { providers: ['cpu'] }, { reprLayers: layers });
+      const out = await runner.runBatch(['MKTAYIAK']);
+      await runner.release();
+      return Object.keys(out.out).sort();
+    };
+    expect(await names()).toEqual(['representations.3']);
+    expect(await names([0, -2, 3])).toEqual(['representations.0', 'representations.2', 'representations.3']);
+    await expect(names([4])).rejects.toThrow(/layer 4 is outside 0..3/);
+    await expect(names([-5])).rejects.toThrow(/layer -5 is outside/);
   });
 });
 

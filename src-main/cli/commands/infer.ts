@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
 import { formatNote } from '../../engine/data/errors.js';
-import { EMIT_KINDS, type EmitKind } from '../../engine/esm2/infer.js';
+import { readEsm2Config } from '../../engine/esm2/config.js';
+import { EMIT_KINDS, type EmitKind, reprLayers as reprLayersOf } from '../../engine/esm2/infer.js';
 import { DEFAULT_EMIT, releaseWarmRunner, runInferJob } from '../../engine/jobs/infer-job.js';
 import { plmwHome } from '../../engine/models/store.js';
 import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
@@ -14,7 +15,8 @@ const usage = `usage: plmw infer --model DIR --fasta FILE --out FILE.safetensors
 Runs ESM-2 on every record of FILE and writes one float32 tensor per sequence and output,
 named <fasta-id>/<output>, unpadded, positions including <cls> and <eos>:
   logits              [len+2, vocab]
-  representations.K   [len+2, d] for K = 0..L (0 = scaled embeddings, L = after the final LayerNorm)
+  representations.K   [len+2, d] for the layers K of --repr-layers (0 = scaled embeddings,
+                      L = after the final LayerNorm; default L only)
   attentions          [L, H, len+2, len+2]
   contacts            [len, len]
 
@@ -23,12 +25,27 @@ options:
   --fasta FILE         input sequences
   --out FILE           output .safetensors (written atomically)
   --emit LIST          comma-separated: ${EMIT_KINDS.join(',')} (default logits,representations)
+  --repr-layers LIST   representations to write, as fair-esm's repr_layers: comma-separated
+                       layers 0..L, negative from the end (-1 = L), or all (default: -1)
   --provider LIST      execution providers in order of preference (default cuda,webgpu,cpu)
   --threads N          intra-op threads (default: all cores)
   --token-budget N     padded tokens per batch (default 16384)
   --window N           residues per window for long sequences (default 1022)
   --overlap N          residues shared by consecutive windows (default 256)
   --skip-invalid       run the valid records when some are rejected (default: stop)`;
+
+/** `all`, or comma-separated layer numbers (negative from the end), checked against the model's depth. */
+function parseReprLayers(text: string, modelDir: string): number[] {
+  const L = readEsm2Config(modelDir).numLayers;
+  if (text.trim() === 'all') return Array.from({ length: L + 1 }, (_, k) => k);
+  const layers = text.split(',').map((t) => t.trim());
+  if (layers.some((t) => !/^-?\d+$/.test(t))) throw new UserError(`--repr-layers: expected all or comma-separated layer numbers, got '${text}'`, 2);
+  try {
+    return reprLayersOf(L, layers.map(Number));
+  } catch (e) {
+    throw new UserError(`--repr-layers: ${(e as Error).message}`, 2);
+  }
+}
 
 export const inferCommand: Command = {
   name: 'infer',
@@ -40,7 +57,7 @@ export const inferCommand: Command = {
       options: {
         model: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
         provider: { type: 'string' }, threads: { type: 'string' }, 'token-budget': { type: 'string' },
-        window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
+        window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, 'repr-layers': { type: 'string' },
       },
       strict: true,
     });
@@ -48,13 +65,15 @@ export const inferCommand: Command = {
     const emit = v.emit ? (v.emit.split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[]) : [...DEFAULT_EMIT];
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
     const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
+    const model = resolveModelDir(v.model);
+    const reprLayers = v['repr-layers'] === undefined ? undefined : parseReprLayers(v['repr-layers'], model);
     const ctrl = new AbortController();
     const stop = () => ctrl.abort();
     process.once('SIGINT', stop);
     try {
       const r = await runInferJob(
         {
-          model: resolveModelDir(v.model), fasta: v.fasta, out: v.out, emit, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
+          model, fasta: v.fasta, out: v.out, emit, reprLayers, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
           tokenBudget: int('token-budget', v['token-budget'], 1), window: int('window', v.window, 1), overlap: int('overlap', v.overlap), skipInvalid: v['skip-invalid'],
         },
         {

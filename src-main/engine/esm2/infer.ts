@@ -68,12 +68,17 @@ export class Esm2Runner {
     readonly outputNames: string[],
   ) {}
 
-  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}): Promise<Esm2Runner> {
+  /**
+   * `reprLayers` picks the representations written when emit includes them, as fair-esm's
+   * repr_layers: 0 = scaled embeddings, L = after the final LayerNorm, negative counts from the
+   * end (-1 = L); default [L], the last.
+   */
+  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}, o: { reprLayers?: readonly number[] } = {}): Promise<Esm2Runner> {
     const g = new Graph('esm2-inference');
     const r = buildEsm2(g, model.config, model.source, {
       outputs: {
         logits: emit.includes('logits'),
-        representations: emit.includes('representations'),
+        representations: emit.includes('representations') ? reprLayers(model.config.numLayers, o.reprLayers) : false,
         attentions: emit.includes('attentions'),
         contacts: emit.includes('contacts'),
       },
@@ -130,6 +135,16 @@ export class Esm2Runner {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** Representation indices 0..L from fair-esm-style layer numbers (negative from the end); default [L]. */
+export function reprLayers(L: number, layers: readonly number[] = [L]): number[] {
+  const out = new Set<number>();
+  for (const k of layers) {
+    if (!Number.isInteger(k) || k < -(L + 1) || k > L) throw new Error(`representation layer ${k} is outside 0..${L} (or -${L + 1}..-1 from the end) for a model with ${L} layers`);
+    out.add(k < 0 ? L + 1 + k : k);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 export function windowRanges(n: number, W: number, overlap: number): [number, number][] {

@@ -16,7 +16,7 @@ import type { InferRequest, InferResult } from '../../api/contract.js';
 import type { JobContext } from '../../api/job-kinds.js';
 import { formatNote, type Note } from '../data/errors.js';
 import { type FastaResult, parseFasta, readFastaFile } from '../data/fasta.js';
-import { type EmitKind, Esm2Runner, inferSequences } from '../esm2/infer.js';
+import { type EmitKind, Esm2Runner, inferSequences, reprLayers } from '../esm2/infer.js';
 import { loadModel } from '../esm2/model.js';
 import { modelDir } from '../models/store.js';
 import type { ProviderName } from '../runtime/providers.js';
@@ -39,7 +39,7 @@ export function resolveModelArg(arg: string, home: string): string {
 }
 
 /** The safetensors metadata `plmw infer` writes, in its key order. */
-export function inferMetadata(model: { dir: string; sha256: string }, emit: readonly EmitKind[], provider: string): Record<string, string> {
+export function inferMetadata(model: { dir: string; sha256: string }, emit: readonly EmitKind[], provider: string, layers?: readonly number[]): Record<string, string> {
   return {
     producer: 'plm-workbench',
     version: pkg.version,
@@ -47,22 +47,23 @@ export function inferMetadata(model: { dir: string; sha256: string }, emit: read
     model: model.dir,
     model_sha256: model.sha256,
     emit: emit.join(','),
+    ...(emit.includes('representations') && layers ? { repr_layers: layers.join(',') } : {}),
     provider,
   };
 }
 
 let warm: { key: string; runner: Esm2Runner } | undefined;
 
-async function runnerFor(dir: string, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined): Promise<Esm2Runner> {
+async function runnerFor(dir: string, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined, layers?: readonly number[]): Promise<Esm2Runner> {
   const st = statSync(path.join(dir, 'model.safetensors'), { throwIfNoEntry: false });
-  const key = JSON.stringify([dir, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null]);
+  const key = JSON.stringify([dir, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null, layers ?? null]);
   if (warm?.key === key) return warm.runner;
   if (warm) {
     const old = warm.runner;
     warm = undefined;
     await old.release();
   }
-  const runner = await Esm2Runner.create(await loadModel(dir), emit, { providers, threads });
+  const runner = await Esm2Runner.create(await loadModel(dir), emit, { providers, threads }, { reprLayers: layers });
   warm = { key, runner };
   return runner;
 }
@@ -93,8 +94,9 @@ export async function runInferJob(req: InferRequest, ctx: JobContext): Promise<I
   if (ctx.signal.aborted) throw new DOMException('inference cancelled', 'AbortError');
 
   ctx.progress({ phase: 'loading model', done: 0, total: 1 });
-  const runner = await runnerFor(resolveModelArg(req.model, ctx.home), emit, req.providers, req.threads);
-  const metadata = inferMetadata(runner.model, emit, runner.session.report.provider);
+  const runner = await runnerFor(resolveModelArg(req.model, ctx.home), emit, req.providers, req.threads, req.reprLayers);
+  const layers = reprLayers(runner.model.config.numLayers, req.reprLayers);
+  const metadata = inferMetadata(runner.model, emit, runner.session.report.provider, layers);
   const longSequences: string[] = [];
   const total = input.records.length;
   let tensors = 0;
