@@ -97,7 +97,7 @@ describe('plmw annotate', () => {
 
   it('says when the output cannot be written', async () => {
     const e = await fails(['--structure', ubqPdb, '--chain', 'A', '--scores', write('s.csv', csv([[1, 0.5]])), '--out', path.join(dir, 'missing-dir', 'o.pdb')]);
-    expect(e.message).toMatch(/missing-dir\/o\.pdb: cannot write \(ENOENT\)/);
+    expect(e.message).toMatch(/missing-dir\/o\.pdb: cannot write: no such file or directory \[ENOENT\]/);
     expect(readdirSync(dir)).toEqual(['s.csv']);
   });
 

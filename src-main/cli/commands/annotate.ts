@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/data/errors.js';
 import { annotateParsed, formatMappingReport, formatSummary, parseStructure, resolveChain, SequenceMismatchError } from '../../engine/export/structure/index.js';
 import { cleanSequence } from '../../engine/export/structure/annotate.js';
-import { writeFileAtomic } from '../../engine/export/structure/text.js';
+import { writeFileAtomic } from '../../engine/atomic.js';
 import { predictRun } from '../../engine/tasks/predict.js';
 import { UserError, type Command } from '../command.js';
 
@@ -124,9 +124,11 @@ export const annotateCommand: Command = {
           ...(minIdentity !== undefined && { minIdentity }),
         }),
       );
-      await writeFileAtomic(out, result.output).catch((e: NodeJS.ErrnoException) => {
-        throw new UserError(`${out}: cannot write (${e.code ?? e.message})`);
-      });
+      try {
+        writeFileAtomic(out, result.output);
+      } catch (e) {
+        throw new UserError((e as Error).message);
+      }
       console.log(formatMappingReport(result.mapping));
       console.log(formatSummary(result, out));
       return 0;

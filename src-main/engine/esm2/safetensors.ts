@@ -13,7 +13,7 @@
 // and writes to a temporary file that is renamed into place only when complete.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
-import { writeFileAtomicStream } from '../atomic.js';
+import { AtomicFile } from '../atomic.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -241,6 +241,76 @@ export interface TensorToWrite {
   data: TensorData;
 }
 
+/** One tensor's place in a file being laid out: name, dtype, shape and data size in bytes. */
+export interface TensorLayout {
+  name: string;
+  dtype: Dtype;
+  shape: readonly number[];
+  bytes: number;
+}
+
+/**
+ * The file layout every writer here uses: tensors ordered largest element size first, then by
+ * name (so every tensor stays aligned to its element size), and the 8-byte length + header JSON
+ * padded with spaces to a multiple of 8. Returns the order and the bytes that precede the data.
+ */
+export function safetensorsLayout(entries: readonly TensorLayout[], metadata?: Record<string, string>): { order: TensorLayout[]; head: Uint8Array } {
+  assertLittleEndian();
+  const order = [...entries].sort((a, b) => DTYPE_SIZE[b.dtype] - DTYPE_SIZE[a.dtype] || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const e of order) {
+    header[e.name] = { dtype: e.dtype, shape: [...e.shape], data_offsets: [offset, offset + e.bytes] };
+    offset += e.bytes;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (Buffer.byteLength(json, 'utf8') % 8)) % 8);
+  const hb = Buffer.from(json, 'utf8');
+  const head = Buffer.alloc(8 + hb.length);
+  head.writeBigUInt64LE(BigInt(hb.length));
+  hb.copy(head, 8);
+  return { order, head };
+}
+
+/** Checks one tensor about to be written and returns its bytes. */
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData): Uint8Array;
+/** Checks name, dtype and shape only and returns the data size in bytes (data produced later). */
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData, withData: false): number;
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData, withData = true): Uint8Array | number {
+  if (name === '__metadata__') throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
+  if (!Object.hasOwn(DTYPE_SIZE, dtype)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${dtype}`);
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(shape)}`);
+  const need = shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[dtype];
+  if (!withData) return need;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (bytes.length !== need) throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${dtype}${JSON.stringify(shape)} needs ${need}`);
+  return bytes;
+}
+
+/**
+ * Write tensors as a safetensors file through the project's atomic writer: the file appears at
+ * `path` only once completely written, so a crash, a full disk or a cancellation leaves either
+ * the old file or none.
+ */
+export async function writeSafetensors(
+  path: string,
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string>,
+): Promise<void> {
+  const bodies = new Map<string, Uint8Array>();
+  const entries: TensorLayout[] = Object.entries(tensors).map(([name, t]) => {
+    const bytes = tensorBytes(name, t.dtype, t.shape, t.data);
+    bodies.set(name, bytes);
+    return { name, dtype: t.dtype, shape: t.shape, bytes: bytes.length };
+  });
+  const { order, head } = safetensorsLayout(entries, metadata);
+  const out = AtomicFile.create(path);
+  out.write(head);
+  for (const e of order) if (e.bytes > 0) out.write(bodies.get(e.name)!);
+  out.commit();
+}
+
 /** A tensor written in pieces: `fill` puts bytes [offset, offset + dst.length) of its data into dst. */
 export interface StreamedTensor {
   dtype: Dtype;
@@ -257,78 +327,37 @@ export interface StreamOptions {
 }
 
 /**
- * Write tensors as a safetensors file. The file appears at `path` only once completely written
- * (temporary file + rename), so a crash or cancellation leaves either the old file or none.
- */
-export async function writeSafetensors(
-  path: string,
-  tensors: Record<string, TensorToWrite>,
-  metadata?: Record<string, string>,
-): Promise<void> {
-  const streamed: Record<string, StreamedTensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
-    const bytes = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-    const need = t.shape.reduce((a, b) => a * b, 1) * (DTYPE_SIZE[t.dtype] ?? 0);
-    if (t.dtype in DTYPE_SIZE && bytes.length !== need) {
-      throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${t.dtype}${JSON.stringify(t.shape)} needs ${need}`);
-    }
-    streamed[name] = { dtype: t.dtype, shape: t.shape, fill: (dst, offset) => dst.set(bytes.subarray(offset, offset + dst.length)) };
-  }
-  await writeSafetensorsStream(path, streamed, { metadata });
-}
-
-/**
- * Write a safetensors file whose tensors are produced in chunks, so its size is not bounded by
- * memory. Tensors are ordered by element size (largest first, then by name) so each
- * starts at a multiple of its own element size; the header is padded to 8 bytes with spaces.
+ * writeSafetensors for tensors produced in chunks (files larger than memory), in the same
+ * layout and through the same atomic writer; between chunks, signals and progress listeners run.
  */
 export async function writeSafetensorsStream(path: string, tensors: Record<string, StreamedTensor>, o: StreamOptions = {}): Promise<void> {
-  assertLittleEndian();
-  const names = Object.keys(tensors);
-  if (names.includes('__metadata__')) throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
-  for (const name of names) {
-    const t = tensors[name];
-    if (!(t.dtype in DTYPE_SIZE)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${t.dtype}`);
-    if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(t.shape)}`);
-  }
-  const order = [...names].sort((a, b) => DTYPE_SIZE[tensors[b].dtype] - DTYPE_SIZE[tensors[a].dtype] || (a < b ? -1 : a > b ? 1 : 0));
-  const header: Record<string, unknown> = {};
-  if (o.metadata && Object.keys(o.metadata).length > 0) header.__metadata__ = o.metadata;
-  let total = 0;
-  const sizes = new Map<string, number>();
-  for (const name of order) {
-    const t = tensors[name];
-    const need = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[t.dtype];
-    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [total, total + need] };
-    sizes.set(name, need);
-    total += need;
-  }
-  let json = JSON.stringify(header);
-  const jsonBytes = Buffer.byteLength(json, 'utf8');
-  json += ' '.repeat((8 - (jsonBytes % 8)) % 8);
-  const hb = Buffer.from(json, 'utf8');
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(hb.length));
-  const chunkBytes = Math.max(8, (o.chunkBytes ?? 8 << 20) & ~7);
-  await writeFileAtomicStream(path, async (write) => {
-    write(len);
-    write(hb);
-    const buf = new Uint8Array(Math.min(chunkBytes, Math.max(8, total)));
+  const entries: TensorLayout[] = Object.entries(tensors).map(([name, t]) => {
+    const bytes = tensorBytes(name, t.dtype, t.shape, new Uint8Array(0), false);
+    return { name, dtype: t.dtype, shape: t.shape, bytes };
+  });
+  const { order, head } = safetensorsLayout(entries, o.metadata);
+  const total = entries.reduce((a, e) => a + e.bytes, 0);
+  const buf = new Uint8Array(Math.min(Math.max(8, (o.chunkBytes ?? 8 << 20) & ~7), Math.max(8, total)));
+  const out = AtomicFile.create(path);
+  try {
+    out.write(head);
     let written = 0;
-    for (const name of order) {
-      const size = sizes.get(name)!;
-      for (let at = 0; at < size; at += buf.length) {
+    for (const e of order) {
+      for (let at = 0; at < e.bytes; at += buf.length) {
         if (o.signal?.aborted) throw new DOMException('writing cancelled', 'AbortError');
-        const piece = buf.subarray(0, Math.min(buf.length, size - at));
-        tensors[name].fill(piece, at);
-        write(piece);
+        const piece = buf.subarray(0, Math.min(buf.length, e.bytes - at));
+        tensors[e.name].fill(piece, at);
+        out.write(piece);
         written += piece.length;
         o.onProgress?.(written, total);
-        // let timers, signals and progress listeners run between chunks of a long write
         if (o.onProgress || o.signal) await new Promise((r) => setImmediate(r));
       }
     }
-  });
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 /**

@@ -15,7 +15,7 @@ import type { Esm2Config } from '../esm2/config.js';
 import { HF_LINEAR_NAME, type LinearSite } from '../esm2/forward.js';
 import { readSafetensors, writeSafetensors } from '../esm2/safetensors.js';
 import type { TensorMap } from '../train/checkpoint.js';
-import { writeFileAtomic } from '../train/run-dir.js';
+import { writeFileAtomic } from '../atomic.js';
 
 const PREFIX = 'base_model.model.esm.encoder.layer';
 

@@ -7,13 +7,14 @@
 // directory beside the target and renamed into place, so a failed import leaves nothing behind.
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { constants, copyFile, link, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readEsm2Config, type Esm2Config } from '../esm2/config.js';
 import { EsmTokenizer } from '../esm2/tokenizer.js';
 import { loadEsm2Weights, type Esm2Weights } from '../esm2/weights.js';
 import { InputError } from '../data/errors.js';
+import { writeJsonAtomic } from '../atomic.js';
 
 export const PROVENANCE_FILE = 'plmw-model.json';
 /** Files a model directory must have, and those copied along when present. */
@@ -87,11 +88,9 @@ export function readProvenance(dir: string): ModelProvenance | undefined {
   return JSON.parse(readFileSync(f, 'utf8')) as ModelProvenance;
 }
 
-/** Write plmw-model.json atomically (temporary name, then rename). */
+/** Write plmw-model.json through the atomic writer. */
 export async function writeProvenance(dir: string, p: ModelProvenance): Promise<void> {
-  const tmp = path.join(dir, `.${PROVENANCE_FILE}.${process.pid}.tmp`);
-  await writeFile(tmp, JSON.stringify(p, null, 2) + '\n');
-  await rename(tmp, path.join(dir, PROVENANCE_FILE));
+  await writeJsonAtomic(path.join(dir, PROVENANCE_FILE), p);
 }
 
 export async function sha256File(file: string, signal?: AbortSignal): Promise<string> {

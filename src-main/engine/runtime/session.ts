@@ -2,10 +2,11 @@
 // provider choice with fallback, thread settings, and a typed run() that feeds only the inputs
 // the pruned graph kept.
 
-import { mkdir, rename, writeFile, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { AtomicFile, writeFileAtomic } from '../atomic.js';
 import type { SerializedModel } from '../graph/onnx.js';
 import { type ProviderName, type ProviderReport, providerOrder, shortError } from './providers.js';
 
@@ -106,24 +107,15 @@ function wrap(s: ort.InferenceSession, report: ProviderReport): Session {
   };
 }
 
-/** Writes model.onnx (+ its external data file) into dir via temporary names and renames; returns the .onnx path. */
+/** Writes model.onnx (+ its external data file) into dir through the atomic writer; returns the .onnx path. */
 export async function saveModel(dir: string, baseName: string, m: SerializedModel): Promise<string> {
   await mkdir(dir, { recursive: true });
   const onnxPath = path.join(dir, `${baseName}.onnx`);
   if (m.externalData && m.externalDataFile) {
-    const dataPath = path.join(dir, m.externalDataFile);
-    const tmp = `${dataPath}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w');
-    try {
-      for (const c of m.externalData) await fh.write(c);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, dataPath);
+    const data = AtomicFile.create(path.join(dir, m.externalDataFile));
+    for (const c of m.externalData) data.write(c);
+    data.commit();
   }
-  const tmp = `${onnxPath}.${process.pid}.tmp`;
-  await writeFile(tmp, m.model);
-  await rename(tmp, onnxPath);
+  writeFileAtomic(onnxPath, m.model);
   return onnxPath;
 }

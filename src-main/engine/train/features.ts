@@ -2,7 +2,8 @@
 // memory up to a byte limit, then spilled to a cache file in the run directory (read back by
 // offset); either way the trainer sees the same Float32Array [length + 2, d] per sequence.
 
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { type AtomicFile, createScratchFile } from '../atomic.js';
 import * as ort from 'onnxruntime-node';
 import type { Session } from '../runtime/index.js';
 import type { EsmTokenizer } from '../esm2/tokenizer.js';
@@ -11,8 +12,7 @@ export class FeatureCache {
   private readonly memory = new Map<number, Float32Array>();
   private readonly onDisk = new Map<number, { offset: number; length: number }>();
   private bytesInMemory = 0;
-  private fd: number | null = null;
-  private fileEnd = 0;
+  private spill: AtomicFile | null = null;
 
   constructor(
     readonly d: number,
@@ -30,28 +30,27 @@ export class FeatureCache {
       this.bytesInMemory += h.byteLength;
       return;
     }
-    this.fd ??= openSync(this.spillFile, 'w+');
-    writeSync(this.fd, new Uint8Array(h.buffer, h.byteOffset, h.byteLength), 0, h.byteLength, this.fileEnd);
-    this.onDisk.set(i, { offset: this.fileEnd, length: h.length });
-    this.fileEnd += h.byteLength;
+    // A scratch file under the writer's temporary naming: removed on close, on a signal, or by
+    // the next start's sweep if this process dies; every write and read-back is checked.
+    this.spill ??= createScratchFile(path.dirname(this.spillFile), path.basename(this.spillFile));
+    const offset = this.spill.size;
+    this.spill.write(new Uint8Array(h.buffer, h.byteOffset, h.byteLength));
+    this.onDisk.set(i, { offset, length: h.length });
   }
 
   get(i: number): Float32Array {
     const m = this.memory.get(i);
     if (m) return m;
     const at = this.onDisk.get(i);
-    if (!at || this.fd === null) throw new Error(`no cached features for sequence #${i}`);
+    if (!at || this.spill === null) throw new Error(`no cached features for sequence #${i}`);
     const out = new Float32Array(at.length);
-    readSync(this.fd, new Uint8Array(out.buffer), 0, out.byteLength, at.offset);
+    this.spill.readAt(new Uint8Array(out.buffer), at.offset);
     return out;
   }
 
   close(): void {
-    if (this.fd !== null) {
-      closeSync(this.fd);
-      rmSync(this.spillFile, { force: true });
-      this.fd = null;
-    }
+    this.spill?.abort();
+    this.spill = null;
   }
 
   /** Runs the feature session over sequences (sorted by length, batched under a token budget). */

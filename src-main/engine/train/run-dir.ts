@@ -1,16 +1,15 @@
 // A run directory on disk: run.json (rewritten atomically), metrics.jsonl (appended and
-// fsync'd line by line; a kill can at worst leave a torn last line, which readers ignore and
-// resume removes), and checkpoints (written to a temporary name, then renamed).
+// fsync'd line by line, all or nothing per line; a kill can at worst leave a torn last line,
+// which readers ignore and resume removes through the atomic writer), and checkpoints (written to a temporary name, then renamed).
 
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { writeFileAtomic } from '../atomic.js';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileDurable, writeFileAtomic } from '../atomic.js';
 import os from 'node:os';
 import { parseMetrics } from '../runs/store.js';
 import type { RunRecord } from '../runs/types.js';
 import path from 'node:path';
 
 export type { RunRecord, RunStatus } from '../runs/types.js';
-export { writeFileAtomic };
 
 export class RunDir {
   constructor(readonly dir: string) {
@@ -41,13 +40,7 @@ export class RunDir {
     return metrics;
   }
   appendMetrics(row: Record<string, unknown>): void {
-    const fd = openSync(this.metricsFile, 'a');
-    try {
-      writeSync(fd, `${JSON.stringify(row)}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendFileDurable(this.metricsFile, `${JSON.stringify(row)}\n`);
   }
   /** Keeps the first n complete lines (resume drops what the lost part of a run wrote). */
   truncateMetrics(n: number): void {

@@ -13,7 +13,8 @@ import { allChains, chainBreaks, chainResidues, polymerChains, residueLabel, typ
 import { parsePdb } from './pdb.js';
 import { scoreToHundredths, type AnnotationPlan } from './plan.js';
 import { parseSs3, ssSegments } from './ss.js';
-import { decodeBytes, encodeText, writeFileAtomic } from './text.js';
+import { writeFileAtomic } from '../../atomic.js';
+import { decodeBytes, encodeText } from './text.js';
 import { writeMmcif } from './write-mmcif.js';
 import { writePdb, type WriteStats } from './write-pdb.js';
 
@@ -129,11 +130,11 @@ export function annotateParsed(s: ReturnType<typeof parseStructure>, opts: Annot
   return { format: s.format, output: encodeText(text), chain, residues, mapping: mapping.report, unscored: residues.filter((_, k) => hundredths[k] === null), stats };
 }
 
-/** Read IN, annotate, write OUT atomically (OUT.tmp-<pid>, then rename). */
+/** Read IN, annotate, write OUT through the atomic writer. */
 export async function annotateFile(input: string, output: string, opts: AnnotateOptions): Promise<AnnotationResult> {
   const bytes = await readFile(input);
   const result = annotateStructure(bytes, input, opts);
-  await writeFileAtomic(output, result.output);
+  writeFileAtomic(output, result.output);
   return result;
 }
 

@@ -1,7 +1,6 @@
 // Byte-exact text handling shared by the PDB and mmCIF code. Structure files are read as
 // latin1 so that one JavaScript character is exactly one byte: offsets are byte offsets, any
 // non-ASCII byte survives a round trip untouched, and an edit can change only the bytes it means.
-import { rename, unlink, writeFile } from 'node:fs/promises';
 
 export function decodeBytes(buf: Uint8Array): string {
   return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('latin1');
@@ -63,18 +62,6 @@ export function applyEdits(text: string, edits: Edit[]): string {
   }
   out.push(text.slice(pos));
   return out.join('');
-}
-
-/** Write OUT.tmp-<pid> then rename it over OUT, so a reader never sees a half-written file. */
-export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await unlink(tmp).catch(() => undefined);
-    throw e;
-  }
 }
 
 /** Lines of at most `width` characters, breaking at spaces (a word longer than width is cut). */

@@ -18,7 +18,7 @@ import type { JobContext } from '../../../api/job-kinds.js';
 import { formatFasta, type FastaEntry } from '../../export/fasta.js';
 import { formatGff3, type Gff3Feature } from '../../export/gff3.js';
 import { annotateFile, formatSummary } from '../../export/structure/index.js';
-import { writeFileAtomic } from '../../train/run-dir.js';
+import { writeFileAtomic } from '../../atomic.js';
 
 const INLINE_LIMIT = 4 * 1024 * 1024;
 const SP_LETTERS = new Set(['S', 'L', 'T', 'P']);
