@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Esm2Runner, WINDOW_RULE, inferSequences, windowRanges } from '../../src-main/engine/esm2/infer.js';
+import { DEFAULT_PAIR_BUDGET, Esm2Runner, WINDOW_RULE, defaultTokenBudget, inferSequences, planBatches, windowRanges } from '../../src-main/engine/esm2/infer.js';
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { EsmTokenizer } from '../../src-main/engine/esm2/tokenizer.js';
@@ -69,6 +69,37 @@ describe('representation layers (fair-esm repr_layers)', () => {
     expect(await names([0, -2, 3])).toEqual(['representations.0', 'representations.2', 'representations.3']);
     await expect(names([4])).rejects.toThrow(/layer 4 is outside 0..3/);
     await expect(names([-5])).rejects.toThrow(/layer -5 is outside/);
+  });
+});
+
+describe('memory bounds of a batch', () => {
+  it('caps batches by padded tokens and by attention cells (B x T^2, one full window by default)', () => {
+    const batches = planBatches([1000, 1000, 1000, 200, 200, 60, 60, 60], 16384, 64);
+    expect(batches).toEqual([[0], [1], [2], [3, 4, 5, 6, 7]]);
+    for (const b of batches) {
+      const T = Math.max(...b.map((i) => [1000, 1000, 1000, 200, 200, 60, 60, 60][i])) + 2;
+      expect(b.length * T * T).toBeLessThanOrEqual(DEFAULT_PAIR_BUDGET);
+    }
+    expect(planBatches(Array(100).fill(70), 16384, 64).map((b) => b.length)).toEqual([64, 36]);
+    // wide models get a smaller token budget: tokens x ffn floats stay within 256 MiB
+    expect(defaultTokenBudget(1280)).toBe(16384);
+    expect(defaultTokenBudget(10240)).toBe(6553);
+  });
+
+  it('runs the windows of a long sequence within the same attention bound as one window', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-bound-'));
+    await writeRandomModel(dir, { d: 32, layers: 2, heads: 4, ffn: 64, seed: 8 });
+    const runner = await Esm2Runner.create(await loadModel(dir), ['logits'], { providers: ['cpu'] });
+    const sizes: number[] = [];
+    const run = runner.runBatch.bind(runner);
+    runner.runBatch = (seqs) => (sizes.push(seqs.length), run(seqs));
+    const seq = randomSeq(rng(6), 130);
+    for await (const _ of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16 })) void _;
+    expect(sizes).toEqual([4]); // 4 windows of 52 tokens: 4 x 52^2 cells, under the default budget
+    sizes.length = 0;
+    for await (const _ of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16, pairBudget: 52 * 52 })) void _;
+    expect(sizes).toEqual([1, 1, 1, 1]);
+    await runner.release();
   });
 });
 

@@ -21,8 +21,10 @@ export const EMIT_KINDS: readonly EmitKind[] = ['logits', 'representations', 'at
 
 export interface InferOptions {
   emit: readonly EmitKind[];
-  /** max padded tokens (batch x longest) per run; default 16384 */
+  /** max padded tokens (batch x longest) per run; default 16384, less for wide models (defaultTokenBudget) */
   tokenBudget?: number;
+  /** max attention cells (batch x longest^2) per run; default one full window, 1024 x 1024 */
+  pairBudget?: number;
   maxBatch?: number;
   /** residues per window for long sequences; default 1022 */
   window?: number;
@@ -234,14 +236,26 @@ export function mergeWindows(n: number, ranges: [number, number][], parts: Outpu
   return merged;
 }
 
-/** Batches of indices (sorted by length, longest first) under the token budget. */
-export function planBatches(lengths: readonly number[], tokenBudget: number, maxBatch: number): number[][] {
+/**
+ * Memory bounds of one run. The attention scores of a batch take B x H x T^2 floats, so batches
+ * hold at most one full window's worth of them (1024^2 cells): a batch of long sequences, or of
+ * the windows of a sequence beyond the model's window, needs no more memory than one 1,022-residue
+ * sequence. The token budget also shrinks for wide models, so that the largest activation
+ * (tokens x ffn floats) stays within 256 MiB.
+ */
+export const DEFAULT_PAIR_BUDGET = 1024 * 1024;
+export function defaultTokenBudget(intermediateSize: number): number {
+  return Math.max(1024, Math.min(16384, Math.floor((256 * 2 ** 20) / (4 * intermediateSize))));
+}
+
+/** Batches of indices (sorted by length, longest first) under the token and attention budgets. */
+export function planBatches(lengths: readonly number[], tokenBudget: number, maxBatch: number, pairBudget = DEFAULT_PAIR_BUDGET): number[][] {
   const order = lengths.map((_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
   const batches: number[][] = [];
   let cur: number[] = [];
   for (const i of order) {
     const T = (cur.length ? lengths[cur[0]] : lengths[i]) + 2;
-    if (cur.length && ((cur.length + 1) * T > tokenBudget || cur.length >= maxBatch)) {
+    if (cur.length && ((cur.length + 1) * T > tokenBudget || (cur.length + 1) * T * T > pairBudget || cur.length >= maxBatch)) {
       batches.push(cur);
       cur = [];
     }
@@ -255,7 +269,8 @@ export function planBatches(lengths: readonly number[], tokenBudget: number, max
 export async function* inferSequences(runner: Esm2Runner, seqs: readonly { id: string; sequence: string }[], o: Omit<InferOptions, 'emit' | 'runtime'> = {}): AsyncGenerator<SequenceOutput> {
   const W = o.window ?? 1022;
   const overlap = o.overlap ?? 256;
-  const budget = o.tokenBudget ?? 16384;
+  const budget = o.tokenBudget ?? defaultTokenBudget(runner.model.config.intermediateSize);
+  const pairBudget = o.pairBudget ?? DEFAULT_PAIR_BUDGET;
   const maxBatch = o.maxBatch ?? 64;
   const lengths = seqs.map((s) => runner.model.tokenizer.residueIds(s.sequence).length);
   const short = lengths.map((n, i) => (n <= W ? i : -1)).filter((i) => i >= 0);
@@ -272,7 +287,7 @@ export async function* inferSequences(runner: Esm2Runner, seqs: readonly { id: s
     if (o.signal?.aborted) throw new DOMException('inference cancelled', 'AbortError');
   };
 
-  for (const batch of planBatches(short.map((i) => lengths[i]), budget, maxBatch)) {
+  for (const batch of planBatches(short.map((i) => lengths[i]), budget, maxBatch, pairBudget)) {
     check();
     const idx = batch.map((k) => short[k]);
     const res = await runner.runBatch(idx.map((i) => seqs[i].sequence));
@@ -291,7 +306,7 @@ export async function* inferSequences(runner: Esm2Runner, seqs: readonly { id: s
     const residuesOf = runner.model.tokenizer.residueIds(seqs[i].sequence);
     const parts: OutputTensor[][] = [];
     // Windows have equal length: run them in batches that respect the budget, no padding.
-    const perBatch = Math.max(1, Math.min(maxBatch, Math.floor(budget / (W + 2))));
+    const perBatch = Math.max(1, Math.min(maxBatch, Math.floor(budget / (W + 2)), Math.floor(pairBudget / (W + 2) ** 2)));
     for (let k = 0; k < ranges.length; k += perBatch) {
       check();
       const chunk = ranges.slice(k, k + perBatch).map(([s, e]) => runner.model.tokenizer.decode(residuesOf.slice(s, e)));
