@@ -60,7 +60,7 @@ export function lora(cfg: Esm2Config, o: Record<string, unknown> = {}): PeftMeth
         const x = mask ? ops.dropout(call.x, mask, p) : call.x;
         const A = ctx.param(loraName(call.layer, call.site, 'A'));
         const B = ctx.param(loraName(call.layer, call.site, 'B'));
-        const delta = ops.matmul(ops.matmul(x, ops.transpose(A, [1, 0])), ops.transpose(B, [1, 0]));
+        const delta = ops.linear(ops.linear(x, A), B);
         return ops.add(call.base(), ops.mul(delta, scale));
       },
     }),
