@@ -511,11 +511,13 @@ export interface TrainEstimate {
   lowestBlock: number;
   layers: number;
   memory: {
-    /** the checkpoint, kept in memory for onnxruntime */
+    /** Node and onnxruntime themselves */
+    runtimeBytes: number;
+    /** float32 weights onnxruntime maps at the peak (one copy, shared by the sessions) */
     weightsBytes: number;
-    /** trainable tensors x 4 (values, gradients, two optimizer moments), float32 */
+    /** 32 bytes per trainable parameter (values, gradients and their sum, AdamW's moments, updated copies) */
     optimizerBytes: number;
-    /** activations kept for the backward pass of one batch (estimate) */
+    /** activations at the peak: one batch's backward pass, or the frozen blocks' single pass (estimate) */
     activationBytes: number;
     /** reused outputs of the frozen blocks (one [len, d] float32 per sequence; spilled to disk past the cache limit) */
     featureCacheBytes: number;

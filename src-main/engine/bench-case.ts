@@ -13,7 +13,9 @@ import { loadModel } from './esm2/model.js';
 import type { ProviderName } from './runtime/index.js';
 import { ssTask } from './tasks/secondary-structure/task.js';
 import { stream } from './train/rng.js';
-import { type LabelledSequence, TRAINER_DEFAULTS, train } from './train/trainer.js';
+import { parameterCount } from './peft/method.js';
+import { estimateTrainingMemory } from './train/memory-estimate.js';
+import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from './train/trainer.js';
 
 export type BenchCase =
   | { kind: 'inference'; batch: number; length: number }
@@ -42,6 +44,8 @@ export interface CaseResult {
   rssAfterLoad: number;
   /** VmHWM of the whole process at the end */
   peakRss: number;
+  /** training: the trainer's memory estimate for this run (train.estimate's accounting) */
+  estimateBytes?: number;
   versions?: Record<string, unknown>;
 }
 
@@ -82,14 +86,24 @@ export async function runCase(req: CaseRequest): Promise<CaseResult> {
   const data: LabelledSequence[] = randomSequences(steps * c.batch, c.length, seed).map((s, i) => ({
     id: `b${i}`, sequence: s, labels: Int32Array.from(s, () => Math.floor(r() * 8)),
   }));
+  const config: TrainerConfig = {
+    ...TRAINER_DEFAULTS, model: req.model, task: 'ss-ss8', method: 'lora',
+    methodOptions: { r: 8, alpha: 8, dropout: 0.1, targets: ['query', 'key', 'value', 'attn_out'], ...(c.topK ? { topK: c.topK } : {}) },
+    epochs: 1, batchSize: c.batch, patience: 0, threads: req.threads, providers: req.providers, seed,
+  };
+  const task = ssTask('ss8');
+  const estimateBytes = await (async () => {
+    const model = await loadModel(req.model);
+    const { method, params } = prepare(config, task, model);
+    return estimateTrainingMemory({
+      config: model.config, tensors: model.weights.tensors, lowestBlock: method.lowestBlock, reuse: config.reuse, batchSize: c.batch,
+      tokens: c.length + 2, trainable: parameterCount(params), lengths: data.map((s) => s.sequence.length).concat(c.length), featureCacheLimit: config.featureCacheBytes,
+    }).totalBytes;
+  })();
   const dir = mkdtempSync(path.join(tmpdir(), 'plmw-bench-'));
   const stepEnds: number[] = [];
   try {
-    await train(dir, {
-      ...TRAINER_DEFAULTS, model: req.model, task: 'ss-ss8', method: 'lora',
-      methodOptions: { r: 8, alpha: 8, dropout: 0.1, targets: ['query', 'key', 'value', 'attn_out'], ...(c.topK ? { topK: c.topK } : {}) },
-      epochs: 1, batchSize: c.batch, patience: 0, threads: req.threads, providers: req.providers, seed,
-    }, ssTask('ss8'), { train: data, val: data.slice(0, 1) }, {
+    await train(dir, config, task, { train: data, val: data.slice(0, 1) }, {
       onProgress: (p) => {
         if (p.phase === 'train') stepEnds.push(performance.now());
       },
@@ -99,7 +113,7 @@ export async function runCase(req: CaseRequest): Promise<CaseResult> {
   }
   const seconds = stepEnds.slice(1).map((t, i) => (t - stepEnds[i]) / 1000);
   return {
-    loadSeconds: 0, firstSeconds: seconds[0] ?? 0, seconds: seconds.slice(1), items: c.batch, rssAfterLoad: 0, peakRss: procStatusBytes('VmHWM'),
+    loadSeconds: 0, firstSeconds: seconds[0] ?? 0, seconds: seconds.slice(1), items: c.batch, rssAfterLoad: 0, peakRss: procStatusBytes('VmHWM'), estimateBytes,
   };
 }
 

@@ -45,7 +45,7 @@ export interface CaseSummary {
   case: BenchCase;
   label: string;
   unit: 'residues/s' | 'sequences/s';
-  sides: Partial<Record<Side, { rate: Summary; peakRss: Summary; loadSeconds: Summary; firstSeconds: Summary; samples: number }>>;
+  sides: Partial<Record<Side, { rate: Summary; peakRss: Summary; loadSeconds: Summary; firstSeconds: Summary; samples: number; estimateBytes?: number }>>;
   /** plmw / fair-esm, medians of the same run */
   speedRatio?: number;
   rssRatio?: number;
@@ -228,6 +228,7 @@ function summarise(c: BenchCase, samples: Sample[]): CaseSummary {
     out.sides[side] = {
       rate: summary(rates), peakRss: summary(mine.map((s) => s.peakRss)), loadSeconds: summary(mine.map((s) => s.loadSeconds)),
       firstSeconds: summary(mine.map((s) => s.firstSeconds)), samples: mine.length,
+      ...(mine[0].estimateBytes ? { estimateBytes: mine[0].estimateBytes } : {}),
     };
   }
   const [a, b] = [out.sides.plmw, out.sides['fair-esm']];
@@ -252,7 +253,8 @@ export function formatReport(r: BenchReport): string {
       const s = c.sides[side];
       if (!s) continue;
       const load = c.case.kind === 'inference' ? `, load ${range(s.loadSeconds, 1)} s + first batch ${range(s.firstSeconds, 1)} s` : '';
-      lines.push(`  ${side.padEnd(8)} ${range(s.rate, digits)} ${c.unit}, peak RSS ${mib(s.peakRss.median)} (${mib(s.peakRss.min)}-${mib(s.peakRss.max)})${load}`);
+      const est = s.estimateBytes ? ` (train.estimate: ${mib(s.estimateBytes)}, measured / estimate ${(s.peakRss.median / s.estimateBytes).toFixed(2)})` : '';
+      lines.push(`  ${side.padEnd(8)} ${range(s.rate, digits)} ${c.unit}, peak RSS ${mib(s.peakRss.median)} (${mib(s.peakRss.min)}-${mib(s.peakRss.max)})${est}${load}`);
     }
     if (c.speedRatio !== undefined) {
       lines.push(`  plmw / fair-esm: speed ${c.speedRatio.toFixed(2)}x, peak RSS ${c.rssRatio!.toFixed(2)}x${c.loadRatio !== undefined ? `, load + first batch ${c.loadRatio.toFixed(2)}x` : ''}`);

@@ -49,6 +49,10 @@ function sessionOptions(provider: ProviderName, o: RuntimeOptions): ort.Inferenc
     intraOpNumThreads: o.threads ?? defaultThreads(),
     interOpNumThreads: 1,
     graphOptimizationLevel: o.optimization ?? 'all',
+    // onnxruntime's memory pattern plans one block per input shape for all intermediates; with
+    // batches of varying length it holds far more than the arena alone (measured: ESM-2 150M LoRA
+    // training peak RSS 6.3 GB with it, 4.9 GB without; inference 5-8 % lower).
+    enableMemPattern: false,
     logSeverityLevel: 3,
     // Weights given by folder are mapped by onnxruntime from the checkpoint itself. Prepacking
     // would copy every MatMul/Gemm weight into a packed buffer per session; without it all
