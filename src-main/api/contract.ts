@@ -23,6 +23,7 @@ import type { FastaRecord } from '../engine/data/fasta.js';
 import type { EmitKind } from '../engine/esm2/infer.js';
 import type { InstalledModel } from '../engine/models/store.js';
 import type { ModelSpec } from '../engine/models/registry.js';
+import type { MemoryEstimate } from '../engine/train/memory-estimate.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
 import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
@@ -510,21 +511,8 @@ export interface TrainEstimate {
   /** lowest block with trainable parameters (blocks below run once and are reused) */
   lowestBlock: number;
   layers: number;
-  memory: {
-    /** Node and onnxruntime themselves */
-    runtimeBytes: number;
-    /** float32 weights onnxruntime maps at the peak (one copy, shared by the sessions) */
-    weightsBytes: number;
-    /** 32 bytes per trainable parameter (values, gradients and their sum, AdamW's moments, updated copies) */
-    optimizerBytes: number;
-    /** activations at the peak: one batch's backward pass, or the frozen blocks' single pass (estimate) */
-    activationBytes: number;
-    /** reused outputs of the frozen blocks (one [len, d] float32 per sequence; spilled to disk past the cache limit) */
-    featureCacheBytes: number;
-    totalBytes: number;
-    /** how the estimate is made */
-    formula: string;
-  };
+  /** the trainer's memory accounting (engine/train/memory-estimate.ts) */
+  memory: MemoryEstimate;
   batchSize: number;
   maxLength: number;
   sequences?: number;

@@ -45,12 +45,18 @@ export interface MemoryEstimateInput {
 }
 
 export interface MemoryEstimate {
+  /** Node and onnxruntime themselves */
   runtimeBytes: number;
+  /** float32 weights onnxruntime maps at the peak (one copy, shared by the sessions) */
   weightsBytes: number;
+  /** 32 bytes per trainable parameter */
   optimizerBytes: number;
+  /** activations at the peak: one batch's backward pass, or the frozen blocks' single pass */
   activationBytes: number;
+  /** reused outputs of the frozen blocks (one [len + 2, d] float32 per sequence, up to the cache limit) */
   featureCacheBytes: number;
   totalBytes: number;
+  /** how the estimate is made */
   formula: string;
 }
 
