@@ -6,10 +6,11 @@ import { BrowserWindow, Menu, app, dialog, ipcMain, session, shell, webContents 
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiService } from './api/service.js';
+import { CallWorker } from './engine/jobs/calls.js';
 import { JobQueue } from './engine/jobs/queue.js';
 import { registerIpc } from './ipc/register.js';
 import { dialogFilters, type OpenKind } from './shell/files.js';
-import { jobWorkerPath } from './shell/job-worker.js';
+import { callWorkerPath, jobWorkerPath } from './shell/job-worker.js';
 import { menuTemplate } from './shell/menu.js';
 import { CONTENT_SECURITY_POLICY, isAllowedNavigation, webPreferences } from './shell/window-policy.js';
 import { settingsFile } from './settings/settings.js';
@@ -72,7 +73,8 @@ app.whenReady().then(() => {
     return r.canceled ? [] : r.filePaths;
   };
   const jobs = new JobQueue({ workerPath: jobWorkerPath });
-  const api = new ApiService({ front: 'electron', jobs, settingsFile: settingsFile(app.getPath('userData')), openDialog });
+  const calls = new CallWorker({ workerPath: callWorkerPath });
+  const api = new ApiService({ front: 'electron', jobs, calls, settingsFile: settingsFile(app.getPath('userData')), openDialog });
   registerIpc({
     ipcMain,
     service: api,
@@ -98,7 +100,7 @@ app.whenReady().then(() => {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
   });
-  app.on('before-quit', () => void jobs.close());
+  app.on('before-quit', () => void Promise.all([jobs.close(), calls.close()]));
 });
 
 app.on('window-all-closed', () => {

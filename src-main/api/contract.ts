@@ -26,7 +26,7 @@ import type { ModelSpec } from '../engine/models/registry.js';
 import type { MemoryEstimate } from '../engine/train/memory-estimate.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
-import type { CompareTable, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { CompareTable, ImportedFrom, ImportTask, RunDetail, RunSummary } from '../engine/runs/types.js';
 import type { ApiErrorInfo } from './errors.js';
 import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
@@ -93,7 +93,10 @@ export const REQUEST_SCHEMAS = {
   'runs.rename': object({ id: runId, name: string({ minLength: 1, maxLength: 200 }), root: runsRoot }),
   'runs.delete': object({ id: runId, root: runsRoot }),
   'runs.compare': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** every kept job, without results (see JobSummary) */
   'jobs.list': none,
+  /** one job with its result */
+  'jobs.result': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'jobs.cancel': object({ jobId: string({ minLength: 1, maxLength: 100 }) }),
   'settings.get': none,
   'settings.set': settings,
@@ -108,8 +111,11 @@ const SEQ_ID = /^[^\s>]{1,1000}$/;
 export const JOB_SCHEMAS = {
   infer: object(
     {
-      /** a model folder, or the name of an installed model */
-      model: string({ minLength: 1, maxLength: 4096 }),
+      /** a model folder, or the name of an installed model ... */
+      model: optional(string({ minLength: 1, maxLength: 4096 })),
+      /** ... or a run (its folder, or its id in `root`): the fine-tuned model, outputs under the same names */
+      run: optional(string({ minLength: 1, maxLength: 4096 })),
+      root: runsRoot,
       /** sequences given inline (checked by the same FASTA policy as files) ... */
       sequences: optional(
         array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1 }) }), { minItems: 1 }),
@@ -132,6 +138,7 @@ export const JOB_SCHEMAS = {
     },
     (v) => {
       if ((v.sequences === undefined) === (v.fasta === undefined)) invalid(v.sequences === undefined ? 'sequences' : 'fasta', 'give exactly one of sequences or fasta');
+      if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
     },
   ),
   'models.download': object({
@@ -140,7 +147,7 @@ export const JOB_SCHEMAS = {
     revision: optional(string({ minLength: 1, maxLength: 200 })),
     force: optional(boolean()),
   }),
-  /** diagnostic: burns CPU in the job worker for `ms` milliseconds (tests, health checks) */
+  /** diagnostic (accepted only by a queue with diagnostics on): burns CPU in the job worker for `ms` milliseconds */
   selftest: object({
     ms: integer({ min: 0, max: 600_000 }),
     /** steps between cancellation checks / progress reports (default 20) */
@@ -149,6 +156,8 @@ export const JOB_SCHEMAS = {
     fail: optional(string({ minLength: 1, maxLength: 1000 })),
     /** do not yield to the worker's event loop at all (tests the forced cancellation) */
     block: optional(boolean()),
+    /** return a result this many bytes long (tests of result handling) */
+    payloadBytes: optional(integer({ min: 0, max: 64 * 1024 * 1024 })),
   }),
 } satisfies Record<string, Schema<unknown>>;
 
@@ -172,8 +181,8 @@ export interface HealthResponse {
   name: 'plm-workbench';
   version: string;
   front: Front;
-  /** what this front can do beyond the common API */
-  capabilities: { nativeDialogs: boolean };
+  /** what this front can do beyond the common API; requestBodyBytes: the largest request body it takes (browser mode) */
+  capabilities: { nativeDialogs: boolean; requestBodyBytes?: number };
   jobKinds: string[];
 }
 
@@ -233,7 +242,14 @@ export interface JobInfo {
   result?: unknown;
   error?: string;
   memory?: JobMemory;
+  /** size of the result as JSON (bytes), once the job is done */
+  resultBytes?: number;
+  /** the result is no longer kept (older results are let go past the queue's result budget) */
+  resultDropped?: boolean;
 }
+
+/** A job as jobs.list gives it: everything but the result (jobs.result fetches it) and, once finished, its last progress. */
+export type JobSummary = Omit<JobInfo, 'result'>;
 
 export interface InferResult {
   out: string;
@@ -251,6 +267,8 @@ export interface InferResult {
 export interface SelftestResult {
   ms: number;
   steps: number;
+  /** payloadBytes of 'x', when asked for */
+  payload?: string;
 }
 
 export interface SettingsResponse {
@@ -271,7 +289,8 @@ export interface ApiMethods {
   'runs.rename': { request: Req<'runs.rename'>; response: RunSummary };
   'runs.delete': { request: Req<'runs.delete'>; response: { trashedTo: string } };
   'runs.compare': { request: Req<'runs.compare'>; response: CompareTable };
-  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobInfo[] } };
+  'jobs.list': { request: Req<'jobs.list'>; response: { jobs: JobSummary[] } };
+  'jobs.result': { request: Req<'jobs.result'>; response: JobInfo };
   'jobs.cancel': { request: Req<'jobs.cancel'>; response: JobInfo };
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };
@@ -336,6 +355,7 @@ export interface PlmwBridge {
 //   attention        a model's (or a run's) attention maps and contacts for one sequence
 //   export           CSV / GFF3 / FASTA / JSON / annotated PDB-mmCIF from a prediction
 //   runs.evaluation  per-class validation metrics of runs (the `eval/val.json` train writes)
+//   runs.import-peft a run from a Hugging Face PEFT adapter folder or Hub repository
 
 /** PEFT method names (checked against the engine's list at compile time). */
 export const TRAIN_METHODS = ['lora', 'dora', 'ia3', 'adapter', 'prompt', 'prefix', 'probe', 'full'] as const;
@@ -346,6 +366,10 @@ export const LORA_TARGETS = ['query', 'key', 'value', 'attn_out', 'ffn_in', 'ffn
 export const IA3_TARGETS = ['key', 'value', 'ffn'] as const;
 export const PREDICT_KINGDOMS = ['EUKARYA', 'ARCHAEA', 'NEGATIVE', 'POSITIVE', 'unknown'] as const;
 export const EXPORT_FORMATS = ['csv', 'gff3', 'fasta', 'json', 'pdb'] as const;
+/** runs.import-peft: what a token-classification adapter's labels are */
+export const IMPORT_TASKS = ['ss8', 'ss3', 'sp'] as const;
+const importTasksMatchEngine: Same<(typeof IMPORT_TASKS)[number], ImportTask> = true;
+void importTasksMatchEngine;
 
 const modelArg = string({ minLength: 1, maxLength: 4096 });
 /** a data file given as its text (browser: a picked or dropped file) or as a path on this machine */
@@ -446,6 +470,9 @@ export const UI_JOB_SCHEMAS = {
       run: optional(runId),
       root: runsRoot,
       sequence: object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 2000 }) }),
+      /** the head whose full map is returned (0-based; default layer 0, head 0); every head gets a thumbnail */
+      layer: optional(integer({ min: 0, max: 1000 })),
+      head: optional(integer({ min: 0, max: 1000 })),
     },
     (v) => {
       if ((v.model === undefined) === (v.run === undefined)) invalid(v.model === undefined ? 'model' : 'run', 'give exactly one of model or run');
@@ -472,6 +499,19 @@ export const UI_JOB_SCHEMAS = {
     },
   ),
   'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** a run from a Hugging Face PEFT adapter: a folder on this machine or a Hub repository id (downloaded) */
+  'runs.import-peft': object({
+    source: string({ minLength: 1, maxLength: 4096 }),
+    /** the base ESM-2 (folder or installed model); default: the adapter's base_model_name_or_path */
+    model: optional(modelArg),
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    id: optional(runId),
+    /** what a token classifier's labels are (default: as a workbench export recorded, else kept as token-cls) */
+    task: optional(oneOf(IMPORT_TASKS)),
+    revision: optional(string({ minLength: 1, maxLength: 200 })),
+    endpoint: optional(string({ pattern: /^https?:\/\/\S+$/, patternHint: 'must be an http(s) URL' })),
+    root: runsRoot,
+  }),
 } satisfies Record<string, Schema<unknown>>;
 
 export type TrainRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['train']>;
@@ -481,6 +521,17 @@ export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
 export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
 export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
 export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type ImportPeftRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.import-peft']>;
+
+export interface ImportPeftResult {
+  id: string;
+  dir: string;
+  task: string;
+  method: { name: string } & Record<string, unknown>;
+  head: { name: string } & Record<string, unknown>;
+  /** where it came from and what the import assumed or did not use (RunRecord.imported) */
+  imported: ImportedFrom;
+}
 export type TrainMethodOptions = NonNullable<TrainRequest['options']>;
 export type DataInput = TrainRequest['train'];
 
@@ -573,8 +624,12 @@ export interface AttentionResult {
   heads: number;
   /** tokens: <cls>, residues, <eos> */
   tokens: string[];
-  /** [L, H, T, T] with T = length + 2, quantised: value = byte / 255 * scale[l * H + h] */
-  attentions: { shape: [number, number, number, number]; scale: number[]; base64: string };
+  /** the requested head's map [T, T], T = length + 2, quantised: value = byte / 255 * scale */
+  map: { layer: number; head: number; shape: [number, number]; scale: number; base64: string };
+  /** every head's largest value, [L * H] (index l * H + h) */
+  headMax: number[];
+  /** every head's thumbnail: [L, H, size, size] block means, quantised per head: value = byte / 255 * scale[l * H + h] */
+  thumbnails: { size: number; scale: number[]; base64: string };
   /** [length x length] float32, little-endian */
   contacts: { shape: [number, number]; base64: string };
   provider: string;
@@ -627,6 +682,7 @@ export interface JobKinds {
   attention: AttentionRequest;
   export: ExportRequest;
   'runs.evaluation': RunsEvaluationRequest;
+  'runs.import-peft': ImportPeftRequest;
 }
 
 export interface JobResults {
@@ -637,4 +693,5 @@ export interface JobResults {
   attention: AttentionResult;
   export: ExportResult;
   'runs.evaluation': RunsEvaluationResult;
+  'runs.import-peft': ImportPeftResult;
 }

@@ -34,6 +34,8 @@ export interface JobContext {
 }
 
 export interface JobKind<Req = unknown, Res = unknown> {
+  /** a diagnostic kind (tests, health checks): accepted only by a queue made with `diagnostics` */
+  diagnostic?: boolean;
   /** check an untrusted request and return it typed; throw ApiError('bad_request') naming the field */
   validate(request: unknown): Req;
   /** do the work (in the job worker); the resolved value is the job's result (JSON) */
@@ -59,13 +61,14 @@ export function getJobKind(name: string): JobKind | undefined {
   return kinds.get(name);
 }
 
-export function jobKindNames(): string[] {
-  return [...kinds.keys()];
+/** Registered kind names; diagnostic kinds only when asked for. */
+export function jobKindNames(o: { diagnostics?: boolean } = {}): string[] {
+  return [...kinds].filter(([, k]) => o.diagnostics || !k.diagnostic).map(([name]) => name);
 }
 
-/** Validate a job request of a registered kind. */
-export function validateJobRequest(kind: string, request: unknown): unknown {
+/** Validate a job request of a registered kind (a diagnostic kind only with `diagnostics`). */
+export function validateJobRequest(kind: string, request: unknown, o: { diagnostics?: boolean } = {}): unknown {
   const k = kinds.get(kind);
-  if (!k) throw new ApiError('unknown_method', `unknown job kind '${kind}' (known: ${jobKindNames().join(', ')})`);
+  if (!k || (k.diagnostic && !o.diagnostics)) throw new ApiError('unknown_method', `unknown job kind '${kind}' (known: ${jobKindNames(o).join(', ')})`);
   return k.validate(request ?? {});
 }

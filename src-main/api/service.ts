@@ -1,15 +1,16 @@
 // The API service: one implementation of the contract, used by every front (Electron IPC,
 // browser-mode HTTP, and in-process callers such as tests). `handle` takes an untrusted method
 // name and request, validates the request against the contract, runs it, and answers an
-// ApiResult envelope; it never throws. Jobs go to the JobQueue (worker thread); everything else
-// here is light, asynchronous file work on the main thread.
+// ApiResult envelope; it never throws. Jobs go to the JobQueue (worker thread); the heavy plain
+// calls (FASTA parsing, model import) to the call worker when the front gives one; everything
+// else here is light, asynchronous file work on the main thread.
 import path from 'node:path';
 import pkg from '../../package.json' with { type: 'json' };
-import { parseFasta, readFastaFile } from '../engine/data/fasta.js';
+import type { CallWorker } from '../engine/jobs/calls.js';
 import type { JobQueue } from '../engine/jobs/queue.js';
 import { listRegistryModels } from '../engine/models/registry.js';
-import { importLocalModel, listInstalledModels, plmwHome } from '../engine/models/store.js';
-import { compareRuns, deleteRun, listRuns, openRun, renameRun, RunStoreError, runsRoot } from '../engine/runs/store.js';
+import { listInstalledModels, plmwHome } from '../engine/models/store.js';
+import { compareRuns, deleteRun, listRuns, openRun, renameRun, runsRoot } from '../engine/runs/store.js';
 import { loadSettings, saveSettings, settingsFile } from '../settings/settings.js';
 import {
   REQUEST_SCHEMAS,
@@ -23,8 +24,9 @@ import {
   type PlainMethod,
   type Settings,
 } from './contract.js';
-import { ApiError, toErrorInfo } from './errors.js';
-import { getJobKind, jobKindNames } from './job-kinds.js';
+import { toApiError } from './engine-errors.js';
+import { ApiError, type ApiErrorCode, toErrorInfo } from './errors.js';
+import { HEAVY_CALLS, type HeavyMethod, isHeavyMethod } from './heavy-calls.js';
 
 export interface ApiServiceOptions {
   front: Front;
@@ -35,6 +37,10 @@ export interface ApiServiceOptions {
   settingsFile?: string;
   /** native file dialog (Electron front only) */
   openDialog?: (o: { kind: 'fasta' | 'structure'; multiple: boolean }) => Promise<string[]>;
+  /** runs the heavy calls (FASTA parsing, model import) off the main thread; without one they run here */
+  calls?: CallWorker;
+  /** what this front says about itself in health (browser mode: its request body limit) */
+  limits?: { requestBodyBytes?: number };
 }
 
 type Handlers = { [M in PlainMethod]: (req: ApiMethods[M]['request']) => Promise<ApiMethods[M]['response']> };
@@ -93,6 +99,27 @@ export class ApiService {
     }
   }
 
+  /**
+   * A heavy call answered straight from a raw request body (browser mode): decoding, parsing,
+   * the work and the JSON answer all happen in the call worker. Null when this service has no
+   * call worker or `method` is not a heavy call: then parse the body and use handle().
+   */
+  async handleRaw(method: string, body: Uint8Array): Promise<{ json: Uint8Array; code?: ApiErrorCode } | null> {
+    if (!this.o.calls || !isHeavyMethod(method)) return null;
+    return this.o.calls.callRaw(method, body, { modelHome: this.modelHome() });
+  }
+
+  /** Parse a large request body off the main thread (the body is handed over); undefined without a call worker: parse it yourself. */
+  async parseBody(body: Uint8Array): Promise<unknown> {
+    return this.o.calls ? this.o.calls.parseJson(body) : undefined;
+  }
+
+  private async heavy<M extends HeavyMethod>(method: M, req: ApiMethods[M]['request']): Promise<ApiMethods[M]['response']> {
+    const ctx = { modelHome: this.modelHome() };
+    if (this.o.calls) return (await this.o.calls.call(method, req, ctx)) as ApiMethods[M]['response'];
+    return (HEAVY_CALLS[method] as (r: typeof req, c: typeof ctx) => Promise<ApiMethods[M]['response']>)(req, ctx);
+  }
+
   /** Validate and run; throws ApiError (bad_request names the field; engine failures keep their message). */
   async dispatch(method: string, request: unknown): Promise<unknown> {
     try {
@@ -108,11 +135,11 @@ export class ApiService {
       const req = REQUEST_SCHEMAS[m].parse(request ?? {}, 'request');
       return (this.handlers[m] as (r: unknown) => Promise<unknown>)(req);
     }
-    if (getJobKind(method)) {
+    if (this.o.jobs.accepts(method)) {
       const job = this.o.jobs.submit(method, this.withJobDefaults(method, request), { home: this.modelHome() });
       return { jobId: job.id, kind: job.kind };
     }
-    throw new ApiError('unknown_method', `unknown method '${method}' (known: ${[...Object.keys(REQUEST_SCHEMAS), ...jobKindNames()].join(', ')})`);
+    throw new ApiError('unknown_method', `unknown method '${method}' (known: ${[...Object.keys(REQUEST_SCHEMAS), ...this.o.jobs.kindNames()].join(', ')})`);
   }
 
   /** Settings supply defaults the request leaves out (providers, threads for model jobs). */
@@ -134,18 +161,15 @@ export class ApiService {
       name: 'plm-workbench',
       version: pkg.version,
       front: this.o.front,
-      capabilities: { nativeDialogs: this.o.openDialog !== undefined },
-      jobKinds: jobKindNames(),
+      capabilities: { nativeDialogs: this.o.openDialog !== undefined, ...(this.o.limits?.requestBodyBytes ? { requestBodyBytes: this.o.limits.requestBodyBytes } : {}) },
+      jobKinds: this.o.jobs.kindNames(),
     }),
     'models.list': async () => {
       const home = this.modelHome();
       return { home, installed: await listInstalledModels({ home }), registry: listRegistryModels() };
     },
-    'models.import': async (r) => importLocalModel(r.dir, { home: this.modelHome(), name: r.name, mode: r.mode, overwrite: r.overwrite }),
-    'fasta.parse': async (r) => {
-      if (r.path !== undefined) return { file: r.path, ...(await readFastaFile(r.path, { allowGaps: r.allowGaps })) };
-      return { file: '<text>', ...parseFasta(r.text!, { file: '<text>', allowGaps: r.allowGaps }) };
-    },
+    'models.import': async (r) => this.heavy('models.import', r),
+    'fasta.parse': async (r) => this.heavy('fasta.parse', r),
     'runs.list': async (r) => {
       const root = this.runsRoot(r.root);
       return { root, runs: await listRuns(root) };
@@ -155,6 +179,7 @@ export class ApiService {
     'runs.delete': async (r) => deleteRun(this.runsRoot(r.root), r.id),
     'runs.compare': async (r) => compareRuns(this.runsRoot(r.root), r.ids),
     'jobs.list': async () => ({ jobs: this.o.jobs.list() }),
+    'jobs.result': async (r) => this.o.jobs.result(r.jobId),
     'jobs.cancel': async (r) => this.o.jobs.cancel(r.jobId),
     'settings.get': async () => this.settingsResponse(),
     'settings.set': async (r) => {
@@ -179,13 +204,4 @@ export class ApiService {
     this.unsubscribe();
     this.listeners.clear();
   }
-}
-
-/** Engine errors as API errors: the engine's message, a code that says what kind of failure. */
-function toApiError(e: unknown): ApiError {
-  if (e instanceof ApiError) return e;
-  if (e instanceof RunStoreError) return new ApiError(e.code === 'invalid' ? 'bad_request' : e.code, e.message);
-  if ((e as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') return new ApiError('not_found', (e as Error).message);
-  const info = toErrorInfo(e);
-  return new ApiError(info.code, info.message);
 }

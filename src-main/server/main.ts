@@ -16,8 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApiService } from '../api/service.js';
+import { CallWorker } from '../engine/jobs/calls.js';
 import { JobQueue } from '../engine/jobs/queue.js';
-import { startWebServer } from './server.js';
+import { MAX_BODY_BYTES, startWebServer } from './server.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -60,7 +61,8 @@ async function main(argv: string[]): Promise<void> {
   if (!v.renderer) ensureRenderer(rendererDir);
 
   const jobs = new JobQueue();
-  const service = new ApiService({ front: 'web', jobs, home: v.home });
+  const calls = new CallWorker();
+  const service = new ApiService({ front: 'web', jobs, calls, home: v.home, limits: { requestBodyBytes: MAX_BODY_BYTES } });
   const server = await startWebServer({ service, port, rendererDir });
   const address = `${server.url}?token=${server.token}`;
   process.stdout.write(`plm-workbench listening on ${address}\n`);
@@ -69,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
   const stop = async () => {
     await server.close();
     await jobs.close();
+    await calls.close();
     process.exit(0);
   };
   process.once('SIGINT', () => void stop());

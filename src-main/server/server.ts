@@ -12,19 +12,29 @@
 // Sec-Fetch-Site, is refused (403); every /api request needs the session token (32 random bytes,
 // hex) in `Authorization: Bearer`, `X-Plmw-Token`, or, for the event stream only (EventSource
 // cannot send headers), `?token=` (401 otherwise; compared in constant time). POST bodies must
-// be application/json (no form posts) and at most MAX_BODY_BYTES. No CORS headers are ever sent.
+// be application/json (no form posts), UTF-8, and at most MAX_BODY_BYTES (256 MiB: 413 past
+// that; health states it). A path that is not valid percent-encoding is a 400. Static files are
+// served only when their real path (symbolic links resolved) lies inside the renderer folder.
+// No CORS headers are ever sent.
+//
+// The event loop stays free for every other request: the heavy calls (FASTA parsing, model
+// import) go to the call worker as raw bytes and come back as the answer's bytes, and any other
+// body over PARSE_OFF_THREAD_BYTES is parsed there too (src-main/engine/jobs/call-worker.ts).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { ApiEvent } from '../api/contract.js';
 import { httpStatus } from '../api/errors.js';
 import type { ApiService } from '../api/service.js';
+import { parseRequestBody } from '../api/request-body.js';
 import { CONTENT_SECURITY_POLICY } from '../shell/window-policy.js';
 
 export const MAX_BODY_BYTES = 256 * 1024 * 1024;
+/** Bodies larger than this are decoded and parsed in the call worker, not on the event loop. */
+export const PARSE_OFF_THREAD_BYTES = 1024 * 1024;
 const SSE_HEARTBEAT_MS = 15_000;
 
 export interface WebServerOptions {
@@ -84,11 +94,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   const streams = new Set<http.ServerResponse>();
   let port = 0;
 
-  const json = (res: http.ServerResponse, status: number, body: unknown) => {
-    const data = JSON.stringify(body);
-    res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(data) });
+  const send = (res: http.ServerResponse, status: number, data: string | Uint8Array) => {
+    res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': typeof data === 'string' ? Buffer.byteLength(data) : data.length });
     res.end(data);
   };
+  const json = (res: http.ServerResponse, status: number, body: unknown) => send(res, status, JSON.stringify(body));
   const refuse = (res: http.ServerResponse, status: number, code: string, message: string) => json(res, status, { ok: false, error: { code, message } });
 
   const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
@@ -122,18 +132,31 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       if (req.method !== 'GET') return refuse(res, 405, 'bad_request', 'the event stream is GET /api/events');
       return events(req, res);
     }
-    const method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    let method: string;
+    try {
+      method = decodeURIComponent(url.pathname.slice('/api/'.length));
+    } catch {
+      return refuse(res, 400, 'bad_request', `the path ${JSON.stringify(url.pathname.slice(0, 200))} is not valid percent-encoding`);
+    }
     if (req.method === 'GET' && method === 'health') return reply(res, await o.service.handle('health', {}));
     if (req.method !== 'POST') return refuse(res, 405, 'bad_request', `use POST /api/${method} with a JSON body`);
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (type !== 'application/json') return refuse(res, 415, 'bad_request', 'the request body must be application/json');
+    let bytes: Uint8Array;
+    try {
+      bytes = await readBody(req);
+    } catch (e) {
+      res.setHeader('connection', 'close');
+      return refuse(res, 413, 'bad_request', (e as Error).message);
+    }
+    const raw = await o.service.handleRaw(method, bytes);
+    if (raw) return send(res, raw.code ? httpStatus(raw.code) : 200, raw.json);
     let body: unknown;
     try {
-      body = await readJson(req);
+      const offThread = bytes.length > PARSE_OFF_THREAD_BYTES ? await o.service.parseBody(bytes) : undefined;
+      body = offThread !== undefined ? offThread : parseRequestBody(bytes);
     } catch (e) {
-      const tooBig = (e as Error).message === 'too large';
-      if (tooBig) res.setHeader('connection', 'close');
-      return refuse(res, tooBig ? 413 : 400, 'bad_request', tooBig ? `request body over ${MAX_BODY_BYTES} bytes` : `request body is not valid JSON: ${(e as Error).message}`);
+      return refuse(res, 400, 'bad_request', (e as Error).message);
     }
     return reply(res, await o.service.handle(method, body));
   }
@@ -181,6 +204,11 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
       st = await stat(file).catch(() => undefined);
       if (!st?.isFile()) return refuse(res, 404, 'not_found', 'the renderer is not built (index.html missing)');
     }
+    // By real path: a symbolic link inside the folder must not lead out of it.
+    const realRoot = await realpath(root).catch(() => root);
+    const real = await realpath(file).catch(() => undefined);
+    if (!real || (real !== realRoot && !real.startsWith(realRoot + path.sep))) return refuse(res, 404, 'not_found', `${pathname} not found`);
+    file = real;
     const isHtml = file.endsWith('.html');
     res.writeHead(200, {
       ...SECURITY_HEADERS,
@@ -222,26 +250,30 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
   };
 }
 
-function readJson(req: http.IncomingMessage): Promise<unknown> {
+/** The whole body, refused past MAX_BODY_BYTES; in one buffer of its own, so it can be handed to the call worker. */
+function readBody(req: http.IncomingMessage): Promise<Uint8Array> {
   return new Promise((resolve, reject) => {
-    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) return reject(new Error('too large'));
-    const chunks: Buffer[] = [];
+    const tooLarge = () => new Error(`request body over ${MAX_BODY_BYTES} bytes (the browser mode's limit; give a large file by its path instead)`);
+    const declared = Number(req.headers['content-length']);
+    if (declared > MAX_BODY_BYTES) return reject(tooLarge());
+    let buf = Buffer.allocUnsafeSlow(Number.isSafeInteger(declared) && declared > 0 ? declared : 64 * 1024);
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
-      size += c.length;
       // Over the limit: keep draining (so the answer can be sent) but keep nothing.
-      if (size <= MAX_BODY_BYTES) chunks.push(c);
-      else chunks.length = 0;
-    });
-    req.on('end', () => {
-      if (size > MAX_BODY_BYTES) return reject(new Error('too large'));
-      try {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve(text.trim() === '' ? {} : JSON.parse(text));
-      } catch (e) {
-        reject(e);
+      if (over || size + c.length > MAX_BODY_BYTES) {
+        over = true;
+        return;
       }
+      if (size + c.length > buf.length) {
+        const grown = Buffer.allocUnsafeSlow(Math.min(MAX_BODY_BYTES, Math.max(buf.length * 2, size + c.length)));
+        buf.copy(grown, 0, 0, size);
+        buf = grown;
+      }
+      c.copy(buf, size);
+      size += c.length;
     });
+    req.on('end', () => (over ? reject(tooLarge()) : resolve(buf.subarray(0, size))));
     req.on('error', reject);
   });
 }

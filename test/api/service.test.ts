@@ -17,7 +17,7 @@ let jobs: JobQueue;
 let api: ApiService;
 beforeAll(() => {
   home = mkdtempSync(path.join(os.tmpdir(), 'plmw-api-'));
-  jobs = new JobQueue();
+  jobs = new JobQueue({ diagnostics: true });
   api = new ApiService({ front: 'cli', jobs, home });
 });
 afterAll(async () => {
@@ -44,18 +44,19 @@ describe('validation', () => {
     const seq = await err(api.dispatch('infer', { model: 'm', out: 'o', sequences: [{ id: 'a', sequence: 'M' }, { id: 'b c', sequence: 'K' }] }));
     expect(seq).toMatchObject({ field: 'sequences[1].id', message: 'sequences[1].id: must be a FASTA id: no spaces, no >' });
     expect(await err(api.dispatch('infer', { model: 'm', out: 'o', fasta: 'f', threads: 1.5 }))).toMatchObject({ field: 'threads', message: 'threads: must be a whole number, got 1.5' });
+    expect(await err(api.dispatch('infer', { model: 'm', run: 'r', out: 'o', fasta: 'f' }))).toMatchObject({ field: 'run', message: 'run: give exactly one of model or run' });
     expect(await err(api.dispatch('jobs.cancel', { jobId: 'nope' }))).toMatchObject({ code: 'not_found' });
     expect(await err(api.dispatch('__proto__', {}))).toMatchObject({ code: 'unknown_method' });
   });
 
   it('answers an envelope through handle(), never throwing', async () => {
     expect(await api.handle(42, {})).toEqual({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
-    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation'] } });
+    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation', 'runs.import-peft'] } });
   });
 
   it('has a schema for every plain method and every built-in job kind', () => {
     expect(Object.keys(REQUEST_SCHEMAS).sort()).toEqual(
-      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
+      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'jobs.result', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
     );
     for (const k of Object.keys(JOB_SCHEMAS)) expect(getJobKind(k), k).toBeDefined();
   });
@@ -85,7 +86,7 @@ describe('methods', () => {
     expect(fromFile.file).toBe(f);
     expect(fromFile.records[0].sequence).toBe('MKV');
     expect(await err(api.dispatch('fasta.parse', { path: path.join(home, 'missing.fasta') }))).toMatchObject({ code: 'not_found' });
-    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'failed', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
+    expect(await err(api.dispatch('fasta.parse', { text: 'hello\n>a\nM' }))).toMatchObject({ code: 'bad_request', message: "<text>:1:1: text before the first '>' header: not a FASTA file?" });
   });
 
   it('models.import installs a local folder; models.list shows it beside the registry', async () => {

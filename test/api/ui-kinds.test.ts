@@ -190,46 +190,70 @@ describe('predict', () => {
 });
 
 describe('attention', () => {
-  const decode = (r: AttentionResult) => {
-    const q = new Uint8Array(Buffer.from(r.attentions.base64, 'base64'));
-    const T = r.attentions.shape[2];
-    return Float32Array.from(q, (b, i) => (b / 255) * r.attentions.scale[Math.floor(i / (T * T))]) as Float32Array & { L?: number; H?: number };
-  };
-
-  it("returns the model's attentions [L,H,T,T] and contacts, matching plmw infer's", async () => {
-    const seq = SEQS[1];
-    const a = await run<AttentionResult>('attention', { model: MODEL, sequence: seq });
-    const T = seq.sequence.length + 2;
-    expect(a.attentions.shape).toEqual([2, 4, T, T]);
-    expect(a.tokens).toHaveLength(T);
-    expect(a.contacts.shape).toEqual([T - 2, T - 2]);
-    const out = path.join(home, 'ref.safetensors');
+  const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+  const mapOf = (r: AttentionResult) => Float32Array.from(bytes(r.map.base64), (b) => (b / 255) * r.map.scale);
+  /** The reference: every map of `plmw infer --emit attentions,contacts` for the same sequence. */
+  async function reference(seq: { id: string; sequence: string }) {
+    const out = path.join(home, `ref-${seq.id}.safetensors`);
     await run('infer', { model: MODEL, sequences: [seq], emit: ['attentions', 'contacts'], out });
     const ref = readSafetensors(out);
-    const refAttn = ref.tensors.get(`${seq.id}/attentions`)!.toFloat32();
-    const got = decode(a);
-    let maxErr = 0;
-    for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - refAttn[i]));
-    expect(maxErr).toBeLessThanOrEqual(Math.max(...a.attentions.scale) / 255 / 2 + 1e-6);
-    // each query row of a head sums to 1
-    expect(got.slice(0, T).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 1);
-    const contacts = new Float32Array(new Uint8Array(Buffer.from(a.contacts.base64, 'base64')).buffer);
-    expect(Array.from(contacts)).toEqual(Array.from(ref.tensors.get(`${seq.id}/contacts`)!.toFloat32()));
+    return { attn: ref.tensors.get(`${seq.id}/attentions`)!.toFloat32(), contacts: ref.tensors.get(`${seq.id}/contacts`)!.toFloat32() };
+  }
+
+  it("returns the chosen head's map, every head's maximum and thumbnail, and the contacts, matching plmw infer's", async () => {
+    const seq = SEQS[1];
+    const T = seq.sequence.length + 2;
+    const ref = await reference(seq);
+    const head = (l: number, h: number) => ref.attn.subarray((l * 4 + h) * T * T, (l * 4 + h + 1) * T * T);
+    for (const [layer, hd] of [[0, 0], [1, 3]] as const) {
+      const a = await run<AttentionResult>('attention', { model: MODEL, sequence: seq, ...(layer || hd ? { layer, head: hd } : {}) });
+      expect(a).toMatchObject({ layers: 2, heads: 4, map: { layer, head: hd, shape: [T, T] } });
+      expect(a.tokens).toHaveLength(T);
+      const got = mapOf(a);
+      const want = head(layer, hd);
+      let maxErr = 0;
+      for (let i = 0; i < got.length; i++) maxErr = Math.max(maxErr, Math.abs(got[i] - want[i]));
+      expect(maxErr).toBeLessThanOrEqual(a.map.scale / 255 / 2 + 1e-6);
+      expect(got.slice(0, T).reduce((x, y) => x + y, 0)).toBeCloseTo(1, 1); // a query row sums to 1
+      // every head: its maximum, and its thumbnail = block means over an S x S grid (float64 here)
+      const S = a.thumbnails.size;
+      expect(S).toBe(Math.min(T, 64));
+      const tb = bytes(a.thumbnails.base64);
+      expect(tb.length).toBe(2 * 4 * S * S);
+      for (let lh = 0; lh < 8; lh++) {
+        const m = ref.attn.subarray(lh * T * T, (lh + 1) * T * T);
+        expect(a.headMax[lh]).toBeCloseTo(m.reduce((x, y) => Math.max(x, y), 0), 6);
+        for (let si = 0; si < S; si++)
+          for (let sj = 0; sj < S; sj++) {
+            const [i0, i1, j0, j1] = [Math.floor((si * T) / S), Math.floor(((si + 1) * T) / S), Math.floor((sj * T) / S), Math.floor(((sj + 1) * T) / S)];
+            let sum = 0;
+            for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) sum += m[i * T + j];
+            const mean = sum / ((i1 - i0) * (j1 - j0));
+            expect(Math.abs((tb[(lh * S + si) * S + sj] / 255) * a.thumbnails.scale[lh] - mean)).toBeLessThanOrEqual(a.thumbnails.scale[lh] / 255 / 2 + 1e-6);
+          }
+      }
+      const contacts = new Float32Array(bytes(a.contacts.base64).buffer);
+      expect(a.contacts.shape).toEqual([T - 2, T - 2]);
+      let cErr = 0;
+      for (let i = 0; i < contacts.length; i++) cErr = Math.max(cErr, Math.abs(contacts[i] - ref.contacts[i]));
+      expect(cErr).toBeLessThan(1e-5); // the same contact head, summed layer by layer
+    }
+    expect(await failure('attention', { model: MODEL, sequence: seq, layer: 2 })).toMatch(/layer 2: the model has 2 layers/);
   });
 
-  it("returns a fine-tuned run's attentions (its LoRA applied): different from the base model's", async () => {
+  it("returns a fine-tuned run's attention (its LoRA applied): different from the base model's", async () => {
     const seq = SEQS[1];
-    const base = await run<AttentionResult>('attention', { model: MODEL, sequence: seq });
-    const tuned = await run<AttentionResult>('attention', { run: 'lora-a', sequence: seq });
-    expect(tuned.source).toMatchObject({ kind: 'run', run: 'lora-a', method: 'lora' });
-    expect(tuned.attentions.shape).toEqual(base.attentions.shape);
-    const [b, t] = [decode(base), decode(tuned)];
-    const T = seq.sequence.length + 2;
-    // layer 0 has no LoRA (top-k 1): identical; layer 1 is tuned: different
-    let d0 = 0;
-    let d1 = 0;
-    for (let i = 0; i < 4 * T * T; i++) d0 = Math.max(d0, Math.abs(b[i] - t[i]));
-    for (let i = 4 * T * T; i < 8 * T * T; i++) d1 = Math.max(d1, Math.abs(b[i] - t[i]));
+    const pair = async (layer: number) => [
+      mapOf(await run<AttentionResult>('attention', { model: MODEL, sequence: seq, layer, head: 1 })),
+      await run<AttentionResult>('attention', { run: 'lora-a', sequence: seq, layer, head: 1 }),
+    ] as const;
+    const [b0, t0] = await pair(0);
+    const [b1, t1] = await pair(1);
+    expect(t1.source).toMatchObject({ kind: 'run', run: 'lora-a', method: 'lora' });
+    const diff = (x: Float32Array, y: Float32Array) => x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i])), 0);
+    // layer 0 has no LoRA (top-k 1): the same; layer 1 is tuned: different
+    const d0 = diff(b0, mapOf(t0));
+    const d1 = diff(b1, mapOf(t1));
     expect(d0).toBeLessThan(0.01);
     expect(d1).toBeGreaterThan(d0);
     expect(await badRequest('attention', { sequence: seq })).toMatchObject({ field: 'model' });

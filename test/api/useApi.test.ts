@@ -15,7 +15,7 @@ let jobs: JobQueue;
 let server: WebServer;
 beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'plmw-useapi-'));
-  jobs = new JobQueue();
+  jobs = new JobQueue({ diagnostics: true });
   server = await startWebServer({ service: new ApiService({ front: 'web', jobs, home: tmp }) });
 });
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PAIR_BUDGET, Esm2Runner, WINDOW_RULE, defaultTokenBudget, inferSequences, planBatches, windowRanges } from '../../src-main/engine/esm2/infer.js';
+import { DEFAULT_PAIR_BUDGET, Esm2Runner, pairBudgetRows, WINDOW_RULE, defaultTokenBudget, inferSequences, planBatches, windowRanges } from '../../src-main/engine/esm2/infer.js';
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { EsmTokenizer } from '../../src-main/engine/esm2/tokenizer.js';
@@ -60,7 +60,7 @@ describe('representation layers (fair-esm repr_layers)', () => {
     await writeRandomModel(dir, { d: 32, layers: 3, heads: 4, ffn: 64, seed: 4 });
     const model = await loadModel(dir);
     const names = async (layers?: number[]) => {
-      const runner = await Esm2Runner.create(model, ['representations'], { providers: ['cpu'] }, { reprLayers: layers });
+      const runner = await Esm2Runner.create(model, ['representations'], { providers: ['cpu'] }, undefined, { reprLayers: layers });
       const out = await runner.runBatch(['MKTAYIAK']);
       await runner.release();
       return Object.keys(out.out).sort();
@@ -74,13 +74,13 @@ describe('representation layers (fair-esm repr_layers)', () => {
 
 describe('memory bounds of a batch', () => {
   it('caps batches by padded tokens and by attention cells (B x T^2, one full window by default)', () => {
-    const batches = planBatches([1000, 1000, 1000, 200, 200, 60, 60, 60], 16384, 64);
+    const batches = planBatches([1000, 1000, 1000, 200, 200, 60, 60, 60], 16384, 64, pairBudgetRows);
     expect(batches).toEqual([[0], [1], [2], [3, 4, 5, 6, 7]]);
     for (const b of batches) {
       const T = Math.max(...b.map((i) => [1000, 1000, 1000, 200, 200, 60, 60, 60][i])) + 2;
       expect(b.length * T * T).toBeLessThanOrEqual(DEFAULT_PAIR_BUDGET);
     }
-    expect(planBatches(Array(100).fill(70), 16384, 64).map((b) => b.length)).toEqual([64, 36]);
+    expect(planBatches(Array(100).fill(70), 16384, 64, pairBudgetRows).map((b) => b.length)).toEqual([64, 36]);
     // wide models get a smaller token budget: tokens x ffn floats stay within 256 MiB
     expect(defaultTokenBudget(1280)).toBe(16384);
     expect(defaultTokenBudget(10240)).toBe(6553);

@@ -44,7 +44,7 @@ describe.each(['tiny', 'small', 't6-shape'] as const)('ESM-2 %s fixture', (name)
   let runner: Esm2Runner;
 
   it('matches logits, every representation, attentions and contacts to 1e-4', async () => {
-    runner = await Esm2Runner.create(model, ['logits', 'representations', 'attentions', 'contacts'], { providers: ['cpu'] }, { reprLayers: allLayers });
+    runner = await Esm2Runner.create(model, ['logits', 'representations', 'attentions', 'contacts'], { providers: ['cpu'] }, undefined, { reprLayers: allLayers });
     const out = await runner.session.run({ tokens: new ort.Tensor('int64', tokens.read() as BigInt64Array, tokens.shape) });
     const names = ['logits', 'contacts', ...Array.from({ length: L + 1 }, (_, k) => `representations.${k}`)];
     for (const n of names) {
@@ -84,7 +84,7 @@ describe.each(['tiny', 'small', 't6-shape'] as const)('ESM-2 %s fixture', (name)
   });
 
   it('matches logits and representations to 1e-4 with the fused attention kernels (no attention outputs asked)', async () => {
-    const fusedRunner = await Esm2Runner.create(model, ['logits', 'representations'], { providers: ['cpu'] }, { reprLayers: allLayers });
+    const fusedRunner = await Esm2Runner.create(model, ['logits', 'representations'], { providers: ['cpu'] }, undefined, { reprLayers: allLayers });
     const out = await fusedRunner.session.run({ tokens: new ort.Tensor('int64', tokens.read() as BigInt64Array, tokens.shape) });
     for (const n of ['logits', ...Array.from({ length: L + 1 }, (_, k) => `representations.${k}`)]) {
       const d = maxDiff(out[n].data as Float32Array, ref.tensors.get(n)!.toFloat32());

@@ -16,7 +16,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const queues: JobQueue[] = [];
 function queue(o: ConstructorParameters<typeof JobQueue>[0] = {}): { q: JobQueue; events: JobEvent[] } {
-  const q = new JobQueue(o);
+  const q = new JobQueue({ diagnostics: true, ...o });
   queues.push(q);
   const events: JobEvent[] = [];
   q.on((e) => events.push(e));

@@ -25,7 +25,7 @@ beforeAll(async () => {
   writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>plm-workbench</title>');
   writeFileSync(path.join(renderer, 'assets', 'app.js'), 'console.log(1)');
   writeFileSync(path.join(tmp, 'secret.txt'), 'not served');
-  jobs = new JobQueue();
+  jobs = new JobQueue({ diagnostics: true });
   const service = new ApiService({ front: 'web', jobs, home: tmp });
   server = await startWebServer({ service, rendererDir: renderer });
   port = server.port;
@@ -156,6 +156,7 @@ describe('npm run web', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src-main/server/main.ts', '--no-open', '--port', '0', '--renderer', renderer, '--home', tmp], {
       cwd: REPO,
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, PLMW_DIAGNOSTICS: '1' },
     });
     let out = '';
     child.stdout!.setEncoding('utf8');

@@ -95,7 +95,7 @@ vi.mock('electron', () => {
     webContents: { getAllWebContents: () => h.windows.map((w) => w.webContents) },
   };
 });
-vi.mock('../../src-main/shell/job-worker.js', () => ({ jobWorkerPath: path.join(os.tmpdir(), 'never-started-worker.js') }));
+vi.mock('../../src-main/shell/job-worker.js', () => ({ jobWorkerPath: path.join(os.tmpdir(), 'never-started-worker.js'), callWorkerPath: path.join(os.tmpdir(), 'never-started-call-worker.js') }));
 
 const rendererIndex = path.join(REPO, 'src-main', '..', 'renderer', 'index.html');
 const appUrl = `file://${rendererIndex}`;

@@ -1,20 +1,27 @@
 // `plmw infer`: a thin front over the same job the workbench and the browser mode run, so all
 // three write the same bytes, and outputs go to disk as sequences complete (bounded memory).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
-import { formatNote } from '../../engine/data/errors.js';
+import { InputError, formatNote } from '../../engine/data/errors.js';
 import { readEsm2Config } from '../../engine/esm2/config.js';
 import { EMIT_KINDS, type EmitKind, reprLayers as reprLayersOf } from '../../engine/esm2/infer.js';
-import { DEFAULT_EMIT, releaseWarmRunner, runInferJob } from '../../engine/jobs/infer-job.js';
+import { DEFAULT_EMIT, releaseWarmRunner, resolveRunArg, runInferJob } from '../../engine/jobs/infer-job.js';
+import { runsRoot } from '../../engine/runs/store.js';
+import type { RunRecord } from '../../engine/train/run-dir.js';
 import { plmwHome } from '../../engine/models/store.js';
 import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
 
-const usage = `usage: plmw infer --model DIR --fasta FILE --out FILE.safetensors [options]
+const usage = `usage: plmw infer (--model DIR | --run RUN) --fasta FILE --out FILE.safetensors [options]
 
-Runs ESM-2 on every record of FILE and writes one float32 tensor per sequence and output,
+Runs ESM-2 (or, with --run, a trained or imported run's fine-tuned model: its PEFT method
+applied) on every record of FILE and writes one float32 tensor per sequence and output,
 named <fasta-id>/<output>, unpadded, positions including <cls> and <eos>:
-  logits              [len+2, vocab]
+  logits              [len+2, vocab]; with --run of a run whose head is one Linear per residue
+                      (linear SS head, signal-peptide emissions without the kingdom term, an
+                      imported token classifier): that classifier's scores, [len+2, labels]
   representations.K   [len+2, d] for the layers K of --repr-layers (0 = scaled embeddings,
                       L = after the final LayerNorm; default L only)
   attentions          [L, H, len+2, len+2]
@@ -22,6 +29,8 @@ named <fasta-id>/<output>, unpadded, positions including <cls> and <eos>:
 
 options:
   --model DIR          Hugging Face ESM-2 checkpoint folder, or the name of an installed model
+  --run RUN            a run folder, or the id of a run in --root
+  --root DIR           the runs folder for --run ID (default $PLMW_HOME/runs)
   --fasta FILE         input sequences
   --out FILE           output .safetensors (written atomically)
   --emit LIST          comma-separated: ${EMIT_KINDS.join(',')} (default logits,representations)
@@ -34,9 +43,8 @@ options:
   --overlap N          residues shared by consecutive windows (default 256)
   --skip-invalid       run the valid records when some are rejected (default: stop)`;
 
-/** `all`, or comma-separated layer numbers (negative from the end), checked against the model's depth. */
-function parseReprLayers(text: string, modelDir: string): number[] {
-  const L = readEsm2Config(modelDir).numLayers;
+/** `all`, or comma-separated layer numbers (negative from the end), checked against the model's depth L. */
+function parseReprLayers(text: string, L: number): number[] {
   if (text.trim() === 'all') return Array.from({ length: L + 1 }, (_, k) => k);
   const layers = text.split(',').map((t) => t.trim());
   if (layers.some((t) => !/^-?\d+$/.test(t))) throw new UserError(`--repr-layers: expected all or comma-separated layer numbers, got '${text}'`, 2);
@@ -47,6 +55,19 @@ function parseReprLayers(text: string, modelDir: string): number[] {
   }
 }
 
+/** The number of layers of the model that --model or --run names (a run records its model's config). */
+function depthOf(v: { model?: string; run?: string; root?: string }): number {
+  if (v.model !== undefined) return readEsm2Config(resolveModelDir(v.model)).numLayers;
+  let record: RunRecord;
+  try {
+    const dir = resolveRunArg(v.run!, path.resolve(v.root ?? runsRoot(plmwHome())));
+    record = JSON.parse(readFileSync(path.join(dir, 'run.json'), 'utf8')) as RunRecord;
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  return Number(record.model.config.numLayers);
+}
+
 export const inferCommand: Command = {
   name: 'infer',
   summary: 'run ESM-2 on a FASTA file and write logits, representations, attentions, contacts',
@@ -55,25 +76,24 @@ export const inferCommand: Command = {
     const { values: v } = parseArgs({
       args: argv,
       options: {
-        model: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
+        model: { type: 'string' }, run: { type: 'string' }, root: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
         provider: { type: 'string' }, threads: { type: 'string' }, 'token-budget': { type: 'string' },
         window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, 'repr-layers': { type: 'string' },
       },
       strict: true,
     });
-    if (!v.model || !v.fasta || !v.out) throw new UserError(`--model, --fasta and --out are required\n\n${usage}`, 2);
+    if (!v.fasta || !v.out || (v.model === undefined) === (v.run === undefined)) throw new UserError(`one of --model or --run, and --fasta and --out are required\n\n${usage}`, 2);
     const emit = v.emit ? (v.emit.split(',').map((s) => s.trim()).filter(Boolean) as EmitKind[]) : [...DEFAULT_EMIT];
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
     const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
-    const model = resolveModelDir(v.model);
-    const reprLayers = v['repr-layers'] === undefined ? undefined : parseReprLayers(v['repr-layers'], model);
+    const reprLayers = v['repr-layers'] === undefined ? undefined : parseReprLayers(v['repr-layers'], depthOf(v));
     const ctrl = new AbortController();
     const stop = () => ctrl.abort();
     process.once('SIGINT', stop);
     try {
       const r = await runInferJob(
         {
-          model, fasta: v.fasta, out: v.out, emit, reprLayers, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
+          ...(v.run !== undefined ? { run: v.run, root: v.root } : { model: resolveModelDir(v.model!) }), fasta: v.fasta, out: v.out, emit, reprLayers, providers: parseProviders(v.provider), threads: int('threads', v.threads, 1),
           tokenBudget: int('token-budget', v['token-budget'], 1), window: int('window', v.window, 1), overlap: int('overlap', v.overlap), skipInvalid: v['skip-invalid'],
         },
         {
@@ -89,7 +109,7 @@ export const inferCommand: Command = {
     } catch (e) {
       progressLine('');
       const msg = (e as Error).message ?? String(e);
-      if (/record\(s\) rejected|no sequences to run|^model /.test(msg)) throw new UserError(msg);
+      if (/record\(s\) rejected|no sequences to run|^model |^run '/.test(msg) || e instanceof InputError) throw new UserError(msg);
       throw e;
     } finally {
       process.off('SIGINT', stop);

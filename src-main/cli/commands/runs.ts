@@ -1,9 +1,14 @@
 // `plmw runs`: the run store from the command line (the same engine code the app's runs view
-// and the API's runs.* methods use).
+// and the API's runs.* methods use), and runs made from Hugging Face PEFT adapters.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
 import { compareRuns, deleteRun, listRuns, openRun, renameRun, RunStoreError, runsRoot, type RunSummary } from '../../engine/runs/store.js';
+import { IMPORT_TASK_NAMES, type ImportTask, importPeftRun } from '../../engine/runs/import-peft.js';
+import { InputError } from '../../engine/data/errors.js';
+import { DownloadError } from '../../engine/models/hub.js';
+import { plmwHome } from '../../engine/models/store.js';
+import { progressLine } from '../options.js';
 
 const usage = `usage: plmw runs <subcommand> [options]
 
@@ -12,13 +17,24 @@ const usage = `usage: plmw runs <subcommand> [options]
   plmw runs rename ID NAME       set the run's display name (run.json, rewritten atomically)
   plmw runs delete ID            move the run to <root>/.trash/ (recoverable until removed by hand)
   plmw runs compare ID ID...     method, trainable parameters, adapter size, time, memory, metrics
+  plmw runs import-peft SOURCE   a run from a Hugging Face PEFT adapter: a folder (adapter_config.json +
+                                 adapter_model.safetensors) or a Hub repository id (owner/name, downloaded
+                                 with resume and checksum checks); it then predicts, evaluates, exports and
+                                 shows attention like a trained run, and \`plmw infer --run\` runs it
 
 A run that run.json says is running but whose process is gone (or, from another host, whose
 heartbeat is over 2 minutes old) is listed as interrupted.
 
 options:
   --root DIR    the runs folder (default $PLMW_HOME/runs, i.e. ~/.plm-workbench/runs)
-  --json        print JSON instead of a table (list, show, compare)`;
+  --json        print JSON instead of a table (list, show, compare, import-peft)
+
+import-peft options:
+  --model M     the base ESM-2: a folder or an installed model (default: the adapter's base_model_name_or_path)
+  --name N      the run's name (its id is made from it)
+  --task T      what a token-classification adapter's labels are: ss8, ss3 or sp (default: what a workbench
+                export recorded; otherwise the run keeps the classifier as task token-cls, readable with infer)
+  --revision R  Hub revision (default main)    --endpoint URL  Hub endpoint (default $HF_ENDPOINT or huggingface.co)`;
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
@@ -36,7 +52,10 @@ export const runsCommand: Command = {
   async run(argv) {
     const { values: v, positionals } = parseArgs({
       args: argv,
-      options: { root: { type: 'string' }, json: { type: 'boolean' } },
+      options: {
+        root: { type: 'string' }, json: { type: 'boolean' }, model: { type: 'string' }, name: { type: 'string' }, task: { type: 'string' },
+        revision: { type: 'string' }, endpoint: { type: 'string' },
+      },
       allowPositionals: true,
       strict: true,
     });
@@ -121,11 +140,36 @@ export const runsCommand: Command = {
           ]));
           return 0;
         }
+        case 'import-peft': {
+          need(1, 'a PEFT adapter folder or Hub repository id');
+          if (v.task !== undefined && !(v.task in IMPORT_TASK_NAMES)) throw new UserError(`--task must be one of ${Object.keys(IMPORT_TASK_NAMES).join(', ')}, got '${v.task}'`, 2);
+          const ctrl = new AbortController();
+          const stop = () => ctrl.abort();
+          process.once('SIGINT', stop);
+          try {
+            const r = await importPeftRun(args[0], {
+              root, home: plmwHome(), model: v.model, name: v.name, task: v.task as ImportTask | undefined, revision: v.revision, endpoint: v.endpoint, signal: ctrl.signal,
+              onProgress: (p) => progressLine(`${p.phase}${p.file ? ` ${p.file}` : ''}${p.total ? ` ${(p.done / 1e6).toFixed(1)} / ${(p.total / 1e6).toFixed(1)} MB` : ''}`),
+            });
+            progressLine('');
+            if (v.json) out({ id: r.id, dir: r.dir, task: r.record.task, method: r.record.method, head: r.record.head, imported: r.record.imported });
+            else {
+              console.log(`imported ${args[0]} as run ${r.id} (task ${r.record.task}, method ${r.record.method.name}) in ${r.dir}`);
+              for (const n of r.notes) console.log(`  note: ${n}`);
+            }
+            return 0;
+          } finally {
+            progressLine('');
+            process.off('SIGINT', stop);
+          }
+        }
         default:
           throw new UserError(sub ? `unknown subcommand '${sub}'\n\n${usage}` : usage, 2);
       }
     } catch (e) {
       if (e instanceof RunStoreError) throw new UserError(e.message, e.code === 'invalid' ? 2 : 1);
+      if (e instanceof InputError || e instanceof DownloadError) throw new UserError(e.message);
+      if (e instanceof DOMException && e.name === 'AbortError') throw new UserError('cancelled', 130);
       throw e;
     }
   },

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
@@ -44,6 +45,10 @@ optimisation:
   --epochs N --batch N (16) --accumulate N (1) --lr X (1e-3) --optimizer adamw|adamax
   --weight-decay X (0.01) --clip X (1.0, 0 = off) --warmup N (0) --schedule constant|linear|cosine
   --patience N (5, 0 = no early stopping) --seed N (1) --no-reuse --checkpoint-every N --log-every N
+a new head over another run's adapter:
+  --backbone RUN_DIR   train only a new head (method probe) over that run's fine-tuned backbone, kept
+                       frozen (e.g. an adapter imported with plmw runs import-peft); --model defaults
+                       to the run's model
 runtime:
   --provider LIST --threads N --name TEXT`;
 
@@ -69,9 +74,15 @@ export const trainCommand: Command = {
         schedule: { type: 'string' }, patience: { type: 'string' }, seed: { type: 'string' }, 'no-reuse': { type: 'boolean' },
         'checkpoint-every': { type: 'string' }, 'log-every': { type: 'string' }, provider: { type: 'string' }, threads: { type: 'string' },
         name: { type: 'string' }, out: { type: 'string' }, head: { type: 'string' }, 'cnn-kernel': { type: 'string' }, 'cnn-channels': { type: 'string' },
-        'no-kingdom': { type: 'boolean' }, 'train-partitions': { type: 'string' }, 'val-partitions': { type: 'string' },
+        'no-kingdom': { type: 'boolean' }, 'train-partitions': { type: 'string' }, 'val-partitions': { type: 'string' }, backbone: { type: 'string' },
       },
     });
+    if (a.backbone !== undefined) {
+      if (a.method !== undefined && a.method !== 'probe') throw new UserError(`--backbone trains a new head over a frozen adapter: the method is probe, not '${a.method}'`, 2);
+      a.method = 'probe';
+      if (!existsSync(path.join(a.backbone, 'run.json'))) throw new UserError(`--backbone: ${a.backbone} is not a run folder (no run.json)`, 2);
+      a.model ??= (JSON.parse(readFileSync(path.join(a.backbone, 'run.json'), 'utf8')) as { model: { dir: string } }).model.dir;
+    }
     for (const k of ['model', 'task', 'train', 'val', 'method', 'epochs', 'out'] as const) if (!a[k]) throw new UserError(`--${k} is required\n\n${usage}`, 2);
     const num = (k: keyof typeof a, whole = false) => numberOption(k, a[k] as string | undefined, { whole });
     if (a.task !== 'ss' && a.task !== 'sp') throw new UserError(`--task must be ss (secondary structure) or sp (signal peptides), got '${a.task}'`, 2);
@@ -123,6 +134,7 @@ export const trainCommand: Command = {
       schedule: (a.schedule ?? 'linear') as TrainerConfig['schedule'], patience: num('patience', true) ?? TRAINER_DEFAULTS.patience,
       seed: num('seed', true) ?? 1, reuse: !a['no-reuse'], checkpointEvery: num('checkpoint-every', true) ?? 0, logEvery: num('log-every', true) ?? 0,
       threads: num('threads', true), providers: parseProviders(a.provider), name: a.name,
+      ...(a.backbone !== undefined ? { backbone: path.resolve(a.backbone) } : {}),
     };
     if (!['adamw', 'adamax'].includes(cfg.optimizer)) throw new UserError(`--optimizer must be adamw or adamax`, 2);
     if (!['constant', 'linear', 'cosine'].includes(cfg.schedule)) throw new UserError(`--schedule must be constant, linear or cosine`, 2);

@@ -10,6 +10,8 @@ export interface Location {
   line?: number;
   /** 1-based column */
   column?: number;
+  /** 0-based byte offset in the file (binary formats, undecodable text) */
+  offset?: number;
 }
 
 export function formatLocation(loc: Location): string {
@@ -17,6 +19,7 @@ export function formatLocation(loc: Location): string {
   if (loc.line !== undefined) s += `:${loc.line}`;
   if (loc.line !== undefined && loc.column !== undefined) s += `:${loc.column}`;
   if (loc.record !== undefined) s += ` (record ${typeof loc.record === 'number' ? `#${loc.record}` : `'${loc.record}'`})`;
+  if (loc.offset !== undefined && loc.line === undefined) s += ` (byte ${loc.offset})`;
   return s;
 }
 

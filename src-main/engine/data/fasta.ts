@@ -2,7 +2,10 @@
 //
 // Policy (every change or rejection becomes a Note with file/record/line/column; nothing is
 // skipped silently):
-//   - CRLF and LF line endings both accepted; a UTF-8 byte-order mark is removed (noted).
+//   - Files are strict UTF-8 (an invalid byte is an InputError with line, column and byte offset).
+//   - LF, CRLF and a lone CR all end a line; a UTF-8 byte-order mark is removed (noted). A
+//     Unicode line separator (U+2028, U+2029, U+0085) in a header becomes a space (noted); in a
+//     sequence it is a character outside the alphabet like any other.
 //   - Blank lines anywhere are ignored. Non-blank text before the first `>` is an error: the
 //     file is probably not FASTA, so it is thrown as InputError even in lenient mode.
 //   - Header: id = text after `>` up to the first whitespace, description = the rest (trimmed).
@@ -13,17 +16,20 @@
 //     anywhere else rejects the record.
 //   - Residues must be in the ESM alphabet (20 standard + X B U Z O, which ESM-2 has tokens
 //     for and which are kept as they are). Anything else (digits, `;`, `J`, ...) rejects the
-//     record, located at the offending character. The ESM gap symbols `.` and `-` are rejected
+//     record, located at the first offending character; the message lists every one (up to 20,
+//     then a count). The ESM gap symbols `.` and `-` are rejected
 //     too unless `allowGaps` is set: an unaligned language model given an alignment row would
 //     silently compute the wrong thing.
 //   - A record with no residues is rejected.
 //   - A duplicate id rejects the later record; the note names both lines.
+//   - A sequence that looks like nucleotides (>= 90 % A/C/G/T/U/N) is kept with a warning.
 // Lenient mode (default) returns accepted records plus notes; `strict: true` throws the first
 // rejection as InputError. `parseFasta` works on a string, `readFastaFile` streams a file, and
 // `FastaParser` accepts chunks and can hand each record to a callback instead of keeping them.
-import { createReadStream } from 'node:fs';
-import { InputError, type Location, type Note } from './errors.js';
 import { ESM_GAPS, ESM_RESIDUES } from '../esm2/tokenizer.js';
+import { InputError, type Location, type Note } from './errors.js';
+import { BadChars, MAX_LISTED, badCharsMessage, describeChar, headerText, nucleotideWarning } from './lines.js';
+import { streamTextFile } from './utf8.js';
 
 export interface FastaRecord {
   id: string;
@@ -75,48 +81,80 @@ interface Open {
   lowercase: number;
   /** location of a `*` not (yet) followed by residues */
   star?: Location;
-  /** first problem that rejects this record */
+  /** first problem other than bad characters that rejects this record */
   rejection?: { reason: string; loc: Location };
+  /** characters outside the alphabet: where they are, and the first one's location */
+  bad?: { chars: BadChars; at: { line: number; column: number; code: number; gap: boolean }[]; first: Location };
 }
+
+/** A Unicode line separator in a header becomes a space (see headerText in lines.ts). */
+const LINE_SEPARATOR = /[\u2028\u2029\u0085]/;
 
 export class FastaParser {
   private readonly file: string;
   private readonly notes: Note[] = [];
   private readonly records: FastaRecord[] = [];
   private readonly seen = new Map<string, number>();
-  private rest = '';
   private lineNo = 0;
   private recordCount = 0;
   private started = false;
   private open: Open | undefined;
   private ended = false;
+  private wroteAny = false;
+  /** inside a line whose end has not been seen yet */
+  private inLine = false;
+  private lineIsHeader = false;
+  /** characters of the current line already handled (pieces of a long line come one by one) */
+  private lineCol = 0;
+  private headerParts: string[] = [];
+  /** the last piece ended with CR: an LF starting the next piece belongs to it */
+  private afterCR = false;
 
   constructor(private readonly opts: FastaOptions = {}) {
     this.file = opts.file ?? '<input>';
   }
 
-  /** Feed the next piece of text (any split, even inside a line or a CRLF pair). */
+  /**
+   * Feed the next piece of text (any split, even inside a line or a CRLF pair). LF, CRLF and a
+   * lone CR end a line. Work is linear in the input however long a line is: an unfinished line
+   * is handled as far as it goes, never re-read.
+   */
   write(chunk: string): void {
     if (this.ended) throw new Error('FastaParser: write after end');
-    if (this.lineNo === 0 && this.rest === '' && chunk.charCodeAt(0) === 0xfeff) {
-      chunk = chunk.slice(1);
-      this.note('changed', 'UTF-8 byte-order mark removed', { file: this.file, line: 1 });
+    let i = 0;
+    if (!this.wroteAny && chunk.length > 0) {
+      this.wroteAny = true;
+      if (chunk.charCodeAt(0) === 0xfeff) {
+        i = 1;
+        this.note('changed', 'UTF-8 byte-order mark removed', { file: this.file, line: 1 });
+      }
     }
-    const text = this.rest + chunk;
-    let start = 0;
-    for (;;) {
-      const nl = text.indexOf('\n', start);
-      if (nl < 0) break;
-      this.line(text, start, nl);
-      start = nl + 1;
+    if (this.afterCR && i < chunk.length) {
+      if (chunk.charCodeAt(i) === 10) i++;
+      this.afterCR = false;
     }
-    this.rest = text.slice(start);
+    const n = chunk.length;
+    const eol = /[\r\n]/g;
+    while (i < n) {
+      eol.lastIndex = i;
+      const m = eol.exec(chunk);
+      const end = m ? m.index : n;
+      if (end > i) this.piece(chunk, i, end);
+      if (!m) break;
+      this.endLine();
+      let next = end + 1;
+      if (chunk.charCodeAt(end) === 13) {
+        if (next < n) {
+          if (chunk.charCodeAt(next) === 10) next++;
+        } else this.afterCR = true;
+      }
+      i = next;
+    }
   }
 
   end(): FastaResult {
     if (!this.ended) {
-      if (this.rest.length > 0) this.line(this.rest, 0, this.rest.length);
-      this.rest = '';
+      if (this.inLine) this.endLine();
       this.close();
       this.ended = true;
       if (this.recordCount === 0) this.note('warning', 'no FASTA records found', { file: this.file });
@@ -124,11 +162,23 @@ export class FastaParser {
     return { records: this.records, notes: this.notes };
   }
 
-  private line(text: string, start: number, end: number): void {
-    this.lineNo++;
-    if (end > start && text.charCodeAt(end - 1) === 13) end--; // CRLF
-    if (text.charCodeAt(start) === 62 /* '>' */) {
-      this.header(text.slice(start + 1, end));
+  /** Characters [start, end) of the current line (no line break among them). */
+  private piece(text: string, start: number, end: number): void {
+    if (!this.inLine) {
+      this.inLine = true;
+      this.lineNo++;
+      this.lineCol = 0;
+      this.lineIsHeader = text.charCodeAt(start) === 62; /* '>' */
+      if (this.lineIsHeader) {
+        this.headerParts = [];
+        start++;
+        this.lineCol = 1;
+      }
+    }
+    const col0 = this.lineCol - start; // column of text[i] is i + col0 + 1
+    this.lineCol += end - start;
+    if (this.lineIsHeader) {
+      this.headerParts.push(text.slice(start, end));
       return;
     }
     if (!this.started) {
@@ -138,23 +188,39 @@ export class FastaParser {
         throw new InputError("text before the first '>' header: not a FASTA file?", {
           file: this.file,
           line: this.lineNo,
-          column: i - start + 1,
+          column: i + col0 + 1,
         });
       }
       return;
     }
-    this.sequenceLine(text, start, end, this.open!);
+    this.sequenceLine(text, start, end, col0, this.open!);
+  }
+
+  private endLine(): void {
+    if (!this.inLine) {
+      this.lineNo++; // an empty line
+      return;
+    }
+    this.inLine = false;
+    if (this.lineIsHeader) {
+      this.header(this.headerParts.join(''));
+      this.headerParts = [];
+    }
   }
 
   private header(h: string): void {
     this.close();
     this.started = true;
     this.recordCount++;
+    if (LINE_SEPARATOR.test(h)) {
+      h = headerText(h, { file: this.file, line: this.lineNo }, { changed: (message, loc) => this.note('changed', message, loc) });
+    }
+    // id: up to the first whitespace (as the API's id rule reads it); description: the rest.
     const trimmed = h.replace(/^\s+/, '');
-    const m = /^(\S*)\s*(.*)$/.exec(trimmed)!;
+    const sp = trimmed.search(/\s/);
     const rec: Open = {
-      id: m[1],
-      description: m[2].trimEnd(),
+      id: sp < 0 ? trimmed : trimmed.slice(0, sp),
+      description: sp < 0 ? '' : trimmed.slice(sp).trim(),
       line: this.lineNo,
       index: this.recordCount,
       parts: [],
@@ -165,7 +231,7 @@ export class FastaParser {
     this.open = rec;
   }
 
-  private sequenceLine(text: string, start: number, end: number, rec: Open): void {
+  private sequenceLine(text: string, start: number, end: number, col0: number, rec: Open): void {
     // Fast path: a line of uppercase residues only (the common case) is taken whole.
     let i = start;
     let clean = true;
@@ -183,55 +249,82 @@ export class FastaParser {
       }
       return;
     }
-    let buf = '';
+    // Runs of kept characters are cut out whole (uppercased when lowercase): building the
+    // sequence character by character is slow on a line of millions of characters.
+    let run = -1;
+    let upper = false;
+    const flush = (to: number) => {
+      if (run >= 0) rec.parts.push(upper ? text.slice(run, to).toUpperCase() : text.slice(run, to));
+      run = -1;
+    };
     for (i = start; i < end; i++) {
       const c = text.charCodeAt(i);
       const cls = c < 128 ? CLASS[c] : 0;
-      if (cls === SPACE) continue;
-      const col = i - start + 1;
+      if (cls === SPACE) {
+        flush(i);
+        continue;
+      }
+      const col = i + col0 + 1;
       if (rec.star !== undefined && !rec.rejection) {
         rec.rejection = { reason: "'*' inside the sequence (only one '*' at the very end is accepted)", loc: rec.star };
       }
-      if (cls === RESIDUE || (cls === GAP && this.opts.allowGaps)) {
-        buf += text[i];
-      } else if (cls === LOWER) {
-        buf += text[i].toUpperCase();
-        rec.lowercase++;
-      } else if (cls === STAR) {
-        rec.star = this.loc(rec, this.lineNo, col);
-        continue;
-      } else if (!rec.rejection) {
-        const ch = c >= 32 && c < 127 ? `'${text[i]}'` : `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
-        const why = cls === GAP ? ' (gap symbol: aligned input? pass allowGaps to keep gaps)' : '';
-        rec.rejection = { reason: `character ${ch} is not in the ESM alphabet${why}`, loc: this.loc(rec, this.lineNo, col) };
+      if (cls === RESIDUE || cls === LOWER || (cls === GAP && this.opts.allowGaps)) {
+        const up = cls === LOWER;
+        if (run >= 0 && up !== upper) flush(i);
+        if (run < 0) [run, upper] = [i, up];
+        if (up) rec.lowercase++;
+      } else {
+        flush(i);
+        if (cls === STAR) {
+          rec.star = this.loc(rec, this.lineNo, col);
+          continue;
+        }
+        if (c >= 0xdc00 && c <= 0xdfff && i > start && (text.charCodeAt(i - 1) & 0xfc00) === 0xd800) continue; // second half of a character already reported
+        rec.bad ??= { chars: new BadChars(), at: [], first: this.loc(rec, this.lineNo, col) };
+        rec.bad.chars.add(rec.bad.at.length);
+        if (rec.bad.at.length < MAX_LISTED) rec.bad.at.push({ line: this.lineNo, column: col, code: text.codePointAt(i)!, gap: cls === GAP });
       }
       rec.residues++;
     }
-    if (buf) rec.parts.push(buf);
+    flush(end);
+  }
+
+  /** The reason a record is rejected: its first problem, and every character outside the alphabet. */
+  private rejectionOf(rec: Open): { reason: string; loc: Location } | undefined {
+    if (!rec.bad) return rec.rejection;
+    const { chars, at } = rec.bad;
+    const show = (k: number) => describeChar(String.fromCodePoint(at[k].code), 0);
+    const gaps = at.some((a) => a.gap) ? ' (gap symbols: aligned input? pass allowGaps to keep gaps)' : '';
+    const oneLine = at.every((a) => a.line === at[0].line);
+    const where = (k: number) => (oneLine ? `column ${at[k].column}` : `line ${at[k].line}, column ${at[k].column}`);
+    const reason = badCharsMessage('', chars, { what: 'in the ESM alphabet', show, where }) + gaps;
+    if (!rec.rejection) return { reason, loc: rec.bad.first };
+    return { reason: `${rec.rejection.reason}; ${reason}`, loc: rec.rejection.loc };
   }
 
   private close(): void {
     const rec = this.open;
     if (!rec) return;
     this.open = undefined;
-    if (!rec.rejection && rec.residues === 0) {
-      rec.rejection = {
+    let rejection = this.rejectionOf(rec);
+    if (!rejection && rec.residues === 0) {
+      rejection = {
         reason: rec.star ? "sequence is only '*'" : 'empty record: header with no residues',
         loc: this.loc(rec, rec.line),
       };
     }
-    if (!rec.rejection && rec.id !== '') {
+    if (!rejection && rec.id !== '') {
       const first = this.seen.get(rec.id);
       if (first !== undefined) {
-        rec.rejection = {
+        rejection = {
           reason: `duplicate id '${rec.id}' (first at line ${first}, again at line ${rec.line}); the later record is rejected`,
           loc: this.loc(rec, rec.line),
         };
       }
     }
-    if (rec.rejection) {
-      if (this.opts.strict) throw new InputError(rec.rejection.reason, rec.rejection.loc);
-      this.note('rejected', rec.rejection.reason, rec.rejection.loc);
+    if (rejection) {
+      if (this.opts.strict) throw new InputError(rejection.reason, rejection.loc);
+      this.note('rejected', rejection.reason, rejection.loc);
       return;
     }
     this.seen.set(rec.id, rec.line);
@@ -240,6 +333,8 @@ export class FastaParser {
     }
     if (rec.star) this.note('changed', "terminal '*' stripped", rec.star);
     const record: FastaRecord = { id: rec.id, description: rec.description, sequence: rec.parts.join(''), line: rec.line };
+    const dna = nucleotideWarning(record.sequence);
+    if (dna) this.note('warning', dna, this.loc(rec, rec.line));
     if (this.opts.onRecord) this.opts.onRecord(record);
     else this.records.push(record);
   }
@@ -262,14 +357,12 @@ export function parseFasta(text: string, opts: FastaOptions = {}): FastaResult {
   return p.end();
 }
 
-/** Parse a FASTA file by streaming it (constant memory apart from the records kept). */
+/**
+ * Parse a FASTA file by streaming it (constant memory apart from the records kept). The bytes
+ * must be UTF-8: an invalid byte is an InputError naming its line, column and byte offset.
+ */
 export async function readFastaFile(file: string, opts: Omit<FastaOptions, 'file'> = {}): Promise<FastaResult> {
   const p = new FastaParser({ ...opts, file });
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  try {
-    for await (const chunk of stream) p.write(chunk as string);
-  } finally {
-    stream.destroy();
-  }
+  for await (const text of streamTextFile(file)) p.write(text);
   return p.end();
 }

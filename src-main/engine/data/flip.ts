@@ -16,15 +16,17 @@
 // VALIDATION value other than True/False, is a warning (kept in `attributes`), not a rejection:
 // it does not affect the labels.
 // Lenient (default) returns rejections as notes; strict throws the first as InputError.
-import { type SsRecord, type SsSummary, DEFAULT_SS_CONVENTION, applyMask, decodeSs3, summariseSs } from './labels-ss.js';
+import { type SsRecord, type SsSummary, DEFAULT_SS_CONVENTION, applyMask, decodeSs3, isSs3Label, summariseSs } from './labels-ss.js';
 import {
   DuplicateIds,
   NoteSink,
   type ParseOptions,
   type ParseResult,
+  badCharsMessage,
   checkSequence,
-  describeChar,
+  findBadChars,
   groupByHeader,
+  nucleotideWarning,
   readText,
   splitLines,
 } from './lines.js';
@@ -49,7 +51,7 @@ export function parseFlip(text: string, opts: ParseOptions = {}): FlipResult {
   const sink = new NoteSink(opts.strict ?? false);
   const { lines, bom } = splitLines(text);
   if (bom) sink.changed('UTF-8 byte-order mark removed', { file, line: 1 });
-  const groups = groupByHeader(lines, file);
+  const groups = groupByHeader(lines, file, sink);
   const ids = new DuplicateIds();
   const records: FlipRecord[] = [];
   const counts = { countP: 0, countX: 0 };
@@ -88,24 +90,20 @@ export function parseFlip(text: string, opts: ParseOptions = {}): FlipResult {
       sink.reject(`resolved line has ${maskText.length} digits but the sequence has ${n} residues`, at(maskLine.line, Math.min(maskText.length, n) + 1));
       continue;
     }
-    const resolved = new Uint8Array(n);
-    let bad = -1;
-    for (let i = 0; i < n; i++) {
-      const c = maskText.charCodeAt(i);
-      if (c === 48) resolved[i] = 0;
-      else if (c === 49) resolved[i] = 1;
-      else {
-        bad = i;
-        break;
-      }
-    }
-    if (bad >= 0) {
-      sink.reject(`resolved mask ${describeChar(maskText, bad)} is not 0 or 1`, at(maskLine.line, bad + 1));
+    const badMask = findBadChars(maskText, (c) => c === 48 || c === 49);
+    if (badMask) {
+      sink.reject(badCharsMessage(maskText, badMask, { noun: 'resolved mask', nouns: 'resolved-mask values', what: '0 or 1' }), at(maskLine.line, badMask.offsets[0] + 1));
       continue;
     }
+    const resolved = new Uint8Array(n);
+    for (let i = 0; i < n; i++) resolved[i] = maskText.charCodeAt(i) - 48;
     const dec = decodeSs3(labels);
     if (!dec.ok) {
-      sink.reject(`label ${describeChar(labels, dec.offset)} is not a 3-state label (expected H, E, C; coil may be L, - or space; X = masked)`, at(labLine.line, dec.offset + 1));
+      const bad = findBadChars(labels, isSs3Label)!;
+      sink.reject(
+        badCharsMessage(labels, bad, { noun: 'label', what: 'a 3-state label (expected H, E, C; coil may be L, - or space; X = masked)' }),
+        at(labLine.line, dec.offset + 1),
+      );
       continue;
     }
     const first = ids.check(id, g.headerLine);
@@ -130,6 +128,8 @@ export function parseFlip(text: string, opts: ParseOptions = {}): FlipResult {
       else sink.warn(`VALIDATION='${attributes.VALIDATION}' is not True/False`, at(g.headerLine));
     }
     if (seq.lowercase) sink.changed(`${seq.lowercase} lowercase residue(s) folded to uppercase`, at(seqLine.line));
+    const dna = nucleotideWarning(seq.sequence);
+    if (dna) sink.warn(dna, at(seqLine.line));
     counts.countX += dec.labels.countX;
     const d = applyMask(dec.labels, resolved);
     records.push({

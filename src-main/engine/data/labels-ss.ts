@@ -57,6 +57,11 @@ for (let i = 0; i < SS3_STATES.length; i++) SS3_CODE[SS3_STATES.charCodeAt(i)] =
 for (const c of 'L- ') SS3_CODE[c.charCodeAt(0)] = SS3_C;
 SS3_CODE['X'.charCodeAt(0)] = MASKED;
 
+/** Whether a character code is an 8-state label letter (including coil synonyms, P and X). */
+export const isSs8Label = (code: number): boolean => code < 128 && SS8_CODE[code] !== UNKNOWN;
+/** Whether a character code is a 3-state label letter (H E C, coil synonyms, X). */
+export const isSs3Label = (code: number): boolean => code < 128 && SS3_CODE[code] !== UNKNOWN;
+
 export interface DecodedSs {
   /** SS8 index per residue, -1 where masked; null when the source had only 3 states */
   ss8: Int8Array | null;

@@ -16,15 +16,17 @@
 //     and duplicate ids (the later record) are rejections located at line and column.
 // Lenient (default): rejections come back as notes next to the accepted records.
 // Strict: the first rejection is thrown as InputError.
-import { type SsConvention, type SsRecord, type SsSummary, DEFAULT_SS_CONVENTION, decodeSs8, summariseSs } from './labels-ss.js';
+import { type SsConvention, type SsRecord, type SsSummary, DEFAULT_SS_CONVENTION, decodeSs8, isSs8Label, summariseSs } from './labels-ss.js';
 import {
   DuplicateIds,
   NoteSink,
   type ParseOptions,
   type ParseResult,
+  badCharsMessage,
   checkSequence,
-  describeChar,
+  findBadChars,
   groupByHeader,
+  nucleotideWarning,
   readText,
   splitLines,
 } from './lines.js';
@@ -43,7 +45,7 @@ export function parseLiftSs(text: string, opts: LiftSsOptions = {}): LiftSsResul
   const sink = new NoteSink(opts.strict ?? false);
   const { lines, bom } = splitLines(text);
   if (bom) sink.changed('UTF-8 byte-order mark removed', { file, line: 1 });
-  const groups = groupByHeader(lines, file);
+  const groups = groupByHeader(lines, file, sink);
   const ids = new DuplicateIds();
   const records: SsRecord[] = [];
   const counts = { countP: 0, countX: 0 };
@@ -85,10 +87,8 @@ export function parseLiftSs(text: string, opts: LiftSsOptions = {}): LiftSsResul
     }
     const dec = decodeSs8(labels, conv);
     if (!dec.ok) {
-      sink.reject(
-        `label ${describeChar(labels, dec.offset)} is not a DSSP state (expected one of L B E G I H S T P X C - or space)`,
-        at(labLine.line, dec.offset + 1),
-      );
+      const bad = findBadChars(labels, isSs8Label)!;
+      sink.reject(badCharsMessage(labels, bad, { noun: 'label', what: 'a DSSP state (expected one of L B E G I H S T P X C - or space)' }), at(labLine.line, dec.offset + 1));
       continue;
     }
     const first = ids.check(id, g.headerLine);
@@ -97,6 +97,8 @@ export function parseLiftSs(text: string, opts: LiftSsOptions = {}): LiftSsResul
       continue;
     }
     if (seq.lowercase) sink.changed(`${seq.lowercase} lowercase residue(s) folded to uppercase`, at(seqLine.line));
+    const dna = nucleotideWarning(seq.sequence);
+    if (dna) sink.warn(dna, at(seqLine.line));
     counts.countP += dec.labels.countP;
     counts.countX += dec.labels.countX;
     records.push({

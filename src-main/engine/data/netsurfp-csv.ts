@@ -19,7 +19,7 @@
 // column disagrees with that mapping gets a warning (the published files agree everywhere).
 //
 // CSV handling: RFC 4180 quoting ("..." with "" escapes, commas and newlines allowed inside
-// quotes), CRLF or LF, BOM, blank lines skipped. Inside a field, values are whitespace-
+// quotes), LF, CRLF or a lone CR, BOM, blank lines skipped. Inside a field, values are whitespace-
 // separated tokens; a field without whitespace is read one character per residue ("RTDC").
 // Records have no ids in this format: a record's id is `<file stem>_<row number>` (1-based data
 // row), and every location names the CSV line and the column of the offending value.
@@ -36,9 +36,11 @@ import {
   applyMask,
   decodeSs3,
   decodeSs8,
+  isSs3Label,
+  isSs8Label,
   summariseSs,
 } from './labels-ss.js';
-import { NoteSink, type ParseOptions, type ParseResult, checkSequence, describeChar, readText } from './lines.js';
+import { NoteSink, type ParseOptions, type ParseResult, badCharsMessage, checkSequence, describeChar, findBadChars, nucleotideWarning, readText } from './lines.js';
 
 export interface NetsurfpRecord extends SsRecord {
   /** 1-based data row (header excluded) */
@@ -72,6 +74,9 @@ interface Row {
   line: number;
   fields: Field[];
 }
+
+/** More fields than this in one row cannot be a per-protein CSV (the real files have 5): refused at once. */
+export const MAX_CSV_FIELDS = 1000;
 
 /** RFC 4180 tokenizer that keeps the line/column of every field. Blank lines yield no row. */
 export function tokenizeCsv(text: string, file: string): Row[] {
@@ -109,7 +114,7 @@ export function tokenizeCsv(text: string, file: string): Row[] {
             i++;
             break;
           }
-          if (c === '\n') {
+          if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) {
             line++;
             lineStart = i + 1;
           }
@@ -124,15 +129,18 @@ export function tokenizeCsv(text: string, file: string): Row[] {
         fields.push({ value, line: vLine, column: vCol });
       } else {
         let j = i;
-        while (j < n && text[j] !== ',' && text[j] !== '\n' && !(text[j] === '\r' && text[j + 1] === '\n')) j++;
+        while (j < n && text[j] !== ',' && text[j] !== '\n' && text[j] !== '\r') j++;
         fields.push({ value: text.slice(i, j), line, column: startCol });
         i = j;
       }
       if (i < n && text[i] === ',') {
+        if (fields.length >= MAX_CSV_FIELDS) {
+          throw new InputError(`row has more than ${MAX_CSV_FIELDS} fields: not a NetSurfP/ProtTrans CSV (one protein per row, 5 columns)`, { file, line: rowLine });
+        }
         i++;
         continue;
       }
-      // end of row (EOL or EOF)
+      // end of row (LF, CRLF, a lone CR, or EOF)
       if (i < n && text[i] === '\r') i++;
       if (i < n && text[i] === '\n') i++;
       line++;
@@ -170,10 +178,11 @@ function posIn(f: Field, offset: number): { line: number; column: number } {
   let line = f.line;
   let column = f.column;
   for (let k = 0; k < offset; k++) {
-    if (f.value[k] === '\n') {
+    const c = f.value[k];
+    if (c === '\n' || (c === '\r' && f.value[k + 1] !== '\n')) {
       line++;
       column = 1;
-    } else column++;
+    } else if (c !== '\r') column++;
   }
   return { line, column };
 }
@@ -228,7 +237,11 @@ export function parseNetsurfpCsv(text: string, opts: NetsurfpOptions = {}): Nets
       sink.reject(`input value '${multi.text}' is not a single residue`, at(posIn(inputF, multi.offset)));
       continue;
     }
-    const seq = checkSequence(inputT.map((t) => t.text).join(''));
+    const where = (f: Field, t: Token[]) => (k: number) => {
+      const p = posIn(f, t[k].offset);
+      return `line ${p.line}, column ${p.column}`;
+    };
+    const seq = checkSequence(inputT.map((t) => t.text).join(''), where(inputF, inputT));
     if (!seq.ok) {
       sink.reject(seq.reason, at(posIn(inputF, inputT[seq.offset].offset)));
       continue;
@@ -288,7 +301,8 @@ export function parseNetsurfpCsv(text: string, opts: NetsurfpOptions = {}): Nets
       if (s8 === null) continue;
       const r8 = decodeSs8(s8, conv);
       if (!r8.ok) {
-        sink.reject(`dssp8 label ${describeChar(s8, r8.offset)} is not a DSSP state`, at(posIn(d8.f, d8.t[r8.offset].offset)));
+        const bad = findBadChars(s8, isSs8Label)!;
+        sink.reject(badCharsMessage(s8, bad, { noun: 'dssp8 label', what: 'a DSSP state', where: where(d8.f, d8.t) }), at(posIn(d8.f, d8.t[r8.offset].offset)));
         continue;
       }
       dec = r8.labels;
@@ -298,7 +312,8 @@ export function parseNetsurfpCsv(text: string, opts: NetsurfpOptions = {}): Nets
       if (s3 === null) continue;
       const r3 = decodeSs3(s3);
       if (!r3.ok) {
-        sink.reject(`dssp3 label ${describeChar(s3, r3.offset)} is not a 3-state label`, at(posIn(d3.f, d3.t[r3.offset].offset)));
+        const bad = findBadChars(s3, isSs3Label)!;
+        sink.reject(badCharsMessage(s3, bad, { noun: 'dssp3 label', what: 'a 3-state label', where: where(d3.f, d3.t) }), at(posIn(d3.f, d3.t[r3.offset].offset)));
         continue;
       }
       if (dec === null) dec = r3.labels;
@@ -327,6 +342,8 @@ export function parseNetsurfpCsv(text: string, opts: NetsurfpOptions = {}): Nets
     const evalMask = em ? binary(em, 'cb513_mask') : null;
     if (failed) continue;
     if (seq.lowercase) sink.changed(`${seq.lowercase} lowercase residue(s) folded to uppercase`, at(posIn(inputF, 0)));
+    const dna = nucleotideWarning(seq.sequence);
+    if (dna) sink.warn(dna, at(posIn(inputF, 0)));
     counts.countP += dec!.countP;
     counts.countX += dec!.countX;
     if (ordered) applyMask(dec!, ordered);

@@ -26,9 +26,11 @@ import {
   NoteSink,
   type ParseOptions,
   type ParseResult,
+  badCharsMessage,
   checkSequence,
-  describeChar,
+  findBadChars,
   groupByHeader,
+  nucleotideWarning,
   readText,
   splitLines,
 } from './lines.js';
@@ -43,6 +45,8 @@ export type SpType = (typeof SP_TYPES)[number];
 /** Per-residue letters: S Sec/SPI, L Sec/SPII, T Tat, P pilin-like, I inside, M membrane, O outside. */
 export const SIGNALP_LETTERS = 'SLTPIMO';
 export const SIGNAL_PEPTIDE_LETTERS = 'SLTP';
+const IS_SIGNALP_LETTER = new Uint8Array(65536);
+for (const c of SIGNALP_LETTERS) IS_SIGNALP_LETTER[c.charCodeAt(0)] = 1;
 
 /** The letter a type's signal peptide is written with (null for NO_SP). */
 export const TYPE_LETTER: Readonly<Record<SpType, string | null>> = Object.freeze({
@@ -113,7 +117,7 @@ export function parseSignalP(text: string, opts: ParseOptions = {}): SignalPResu
   const sink = new NoteSink(opts.strict ?? false);
   const { lines, bom } = splitLines(text);
   if (bom) sink.changed('UTF-8 byte-order mark removed', { file, line: 1 });
-  const groups = groupByHeader(lines, file);
+  const groups = groupByHeader(lines, file, sink);
   const ids = new DuplicateIds();
   const records: SignalPRecord[] = [];
   let withLabels = 0;
@@ -173,9 +177,9 @@ export function parseSignalP(text: string, opts: ParseOptions = {}): SignalPResu
     if (g.body.length === 2) {
       const labLine = g.body[1];
       labels = labLine.text;
-      const bad = [...labels].findIndex((c) => !SIGNALP_LETTERS.includes(c));
-      if (bad >= 0) {
-        sink.reject(`label ${describeChar(labels, bad)} is not a SignalP letter (S L T P I M O)`, at(labLine.line, bad + 1));
+      const bad = findBadChars(labels, (c) => IS_SIGNALP_LETTER[c] === 1);
+      if (bad) {
+        sink.reject(badCharsMessage(labels, bad, { noun: 'label', what: 'a SignalP letter (S L T P I M O)' }), at(labLine.line, bad.offsets[0] + 1));
         continue;
       }
       if (labels.length !== n) {
@@ -194,6 +198,8 @@ export function parseSignalP(text: string, opts: ParseOptions = {}): SignalPResu
       continue;
     }
     if (seq.lowercase) sink.changed(`${seq.lowercase} lowercase residue(s) folded to uppercase`, at(seqLine.line));
+    const dna = nucleotideWarning(seq.sequence);
+    if (dna) sink.warn(dna, at(seqLine.line));
     if (n > SIGNALP_MAX_LENGTH) {
       sink.warn(`sequence has ${n} residues; SignalP-style models read only the first ${SIGNALP_MAX_LENGTH}`, at(seqLine.line, SIGNALP_MAX_LENGTH + 1));
     }

@@ -9,6 +9,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../data/errors.js';
+import { decodeUtf8 } from '../data/utf8.js';
+import { DEFAULT_VOCAB } from './tokenizer.js';
 
 export interface Esm2Config {
   hiddenSize: number;
@@ -30,6 +32,21 @@ export interface Esm2Config {
   source: string;
 }
 
+/**
+ * Bounds on the architecture numbers. The largest published ESM-2 (15B) has 48 layers, hidden
+ * size 5120, 40 heads and an intermediate size of 20480; the bounds leave room above that and
+ * stop a hand-written or corrupted config (300,000 layers) before any graph or weight table is
+ * built from it. Every ESM-2 shares one 33-token alphabet.
+ */
+export const CONFIG_BOUNDS = {
+  num_hidden_layers: { min: 1, max: 256 },
+  hidden_size: { min: 2, max: 32_768 },
+  num_attention_heads: { min: 1, max: 1024 },
+  intermediate_size: { min: 1, max: 131_072 },
+  max_position_embeddings: { min: 3, max: 1 << 20 },
+} as const;
+export const ESM_VOCAB_SIZE = DEFAULT_VOCAB.length;
+
 /** Validate parsed config.json contents. `source` names the file in errors. */
 export function parseEsm2Config(json: unknown, source = 'config.json'): Esm2Config {
   const fail = (reason: string): never => {
@@ -37,12 +54,15 @@ export function parseEsm2Config(json: unknown, source = 'config.json'): Esm2Conf
   };
   if (typeof json !== 'object' || json === null || Array.isArray(json)) return fail('config is not a JSON object');
   const c = json as Record<string, unknown>;
-  const int = (key: string, min: number): number => {
-    const v = c[key];
+  const own = (key: string): unknown => (Object.prototype.hasOwnProperty.call(c, key) ? c[key] : undefined);
+  const int = (key: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+    const v = own(key);
     if (v === undefined) return fail(`missing "${key}"`);
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) return fail(`"${key}" must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (v > max) return fail(`"${key}" is ${v}; at most ${max} is accepted (the largest ESM-2 is far below that: is the file corrupt?)`);
     return v;
   };
+  const bounded = (key: keyof typeof CONFIG_BOUNDS) => int(key, CONFIG_BOUNDS[key].min, CONFIG_BOUNDS[key].max);
 
   if (c.model_type !== undefined && c.model_type !== 'esm') fail(`"model_type" is ${JSON.stringify(c.model_type)}, expected "esm"`);
   if (c.is_folding_model === true) fail('this is an ESMFold checkpoint ("is_folding_model": true), not an ESM-2 language model');
@@ -57,11 +77,12 @@ export function parseEsm2Config(json: unknown, source = 'config.json'): Esm2Conf
   }
   if (c.hidden_act !== undefined && c.hidden_act !== 'gelu') fail(`"hidden_act" is ${JSON.stringify(c.hidden_act)}; ESM-2 uses exact (erf) "gelu"`);
 
-  const hiddenSize = int('hidden_size', 1);
-  const numLayers = int('num_hidden_layers', 1);
-  const numHeads = int('num_attention_heads', 1);
-  const intermediateSize = int('intermediate_size', 1);
-  const vocabSize = int('vocab_size', 5);
+  const hiddenSize = bounded('hidden_size');
+  const numLayers = bounded('num_hidden_layers');
+  const numHeads = bounded('num_attention_heads');
+  const intermediateSize = bounded('intermediate_size');
+  const vocabSize = int('vocab_size', 1);
+  if (vocabSize !== ESM_VOCAB_SIZE) fail(`"vocab_size" is ${vocabSize}; every ESM-2 has the ${ESM_VOCAB_SIZE}-token ESM alphabet`);
   const maskTokenId = int('mask_token_id', 0);
   const padTokenId = int('pad_token_id', 0);
   if (maskTokenId >= vocabSize) fail(`"mask_token_id" ${maskTokenId} is outside the vocabulary of ${vocabSize}`);
@@ -77,7 +98,7 @@ export function parseEsm2Config(json: unknown, source = 'config.json'): Esm2Conf
   if (typeof td !== 'boolean') fail(`"token_dropout" must be true or false, got ${td === undefined ? 'nothing' : JSON.stringify(td)}`);
 
   let maxPositionEmbeddings: number | undefined;
-  if (c.max_position_embeddings !== undefined && c.max_position_embeddings !== null) maxPositionEmbeddings = int('max_position_embeddings', 3);
+  if (own('max_position_embeddings') !== undefined && c.max_position_embeddings !== null) maxPositionEmbeddings = bounded('max_position_embeddings');
 
   const cfg: Esm2Config = {
     hiddenSize,
@@ -105,12 +126,13 @@ export function readEsm2Config(dirOrFile: string): Esm2Config {
   } catch {
     throw new InputError('no such file or directory', { file: dirOrFile });
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch {
     throw new InputError('cannot read config.json (a model directory needs config.json and model.safetensors)', { file });
   }
+  const text = decodeUtf8(bytes, file);
   let json: unknown;
   try {
     json = JSON.parse(text);

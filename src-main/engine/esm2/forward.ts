@@ -64,6 +64,8 @@ export interface Esm2Hooks {
   prompt?(): { tokens: Tensor; atLayer: number } | null;
   /** a replacement for a backbone weight, e.g. a trainable input (full fine-tuning) */
   weight?(name: string): Tensor | null;
+  /** sees each block's attention probabilities [B, H, T, T] (prompt/prefix positions removed), for graphs that summarise them */
+  attentionProbs?(layer: number, probs: Tensor): void;
 }
 
 export interface Esm2Outputs {
@@ -248,7 +250,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     const h = norm(x, `${p}.attention.LayerNorm`);
     const pre = hooks.attentionPrefix?.(layer, tokens);
     let ctx: Tensor;
-    if (fused && !o.differentiable && !pre && !out.attentions && !out.contacts) {
+    if (fused && !o.differentiable && !pre && !out.attentions && !out.contacts && !hooks.attentionProbs) {
       const [cos, sin] = rotaryHalfTables(layer, Tdim);
       const q = contrib.rotaryEmbedding(linear(layer, 'query', h), cos, sin, H);
       const k = contrib.rotaryEmbedding(linear(layer, 'key', h), cos, sin, H);
@@ -268,10 +270,11 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
         bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
       }
       const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
-      if (out.attentions || out.contacts) {
+      if (out.attentions || out.contacts || hooks.attentionProbs) {
         let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
         if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
-        attnList.push(a);
+        if (out.attentions || out.contacts) attnList.push(a);
+        hooks.attentionProbs?.(layer, a);
       }
       ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
     }

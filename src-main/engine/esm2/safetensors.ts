@@ -14,6 +14,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { AtomicFile } from '../atomic.js';
+import { InputError, type Location } from '../data/errors.js';
 
 export type Dtype = 'F64' | 'F32' | 'F16' | 'BF16' | 'I64' | 'I32' | 'I16' | 'I8' | 'U8' | 'BOOL';
 
@@ -53,9 +54,16 @@ export interface SafetensorsFile {
   tensors: Map<string, Safetensor>;
 }
 
-export class SafetensorsError extends Error {
+/** A safetensors file that cannot be read (an InputError: the file is at fault, and named). */
+export class SafetensorsError extends InputError {
   override name = 'SafetensorsError';
+  constructor(reason: string, loc: Location = { file: '' }) {
+    super(reason, loc);
+    if (!loc.file) this.message = reason;
+  }
 }
+
+const isDtype = (d: unknown): d is Dtype => typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZE, d);
 
 const MAX_HEADER = 100 * 1024 * 1024; // the reference implementation's own limit
 
@@ -105,17 +113,18 @@ export function parseSafetensors(bytes: Uint8Array, name = '<buffer>'): Safetens
 
 function parse(src: ByteSource, path: string): SafetensorsFile {
   assertLittleEndian();
-  const fail = (why: string): never => {
-    throw new SafetensorsError(`${path}: ${why}`);
+  const fail = (why: string, offset?: number): never => {
+    throw new SafetensorsError(why, offset === undefined ? { file: path } : { file: path, offset });
   };
   if (src.size < 8) fail(`truncated or not a safetensors file: ${src.size} bytes, the 8-byte header length is missing`);
   const lenBytes = new Uint8Array(8);
   src.readInto(lenBytes, 0);
   const n64 = new DataView(lenBytes.buffer).getBigUint64(0, true);
-  if (n64 > BigInt(MAX_HEADER)) fail(`corrupt header: declared header length ${n64} bytes is implausible (not a safetensors file?)`);
+  if (n64 > BigInt(MAX_HEADER)) fail(`corrupt header: declared header length ${n64} bytes is implausible (not a safetensors file?)`, 0);
   const headerLength = Number(n64);
+  if (headerLength < 2) fail(`corrupt header: declared header length ${headerLength} bytes cannot hold a JSON object`, 0);
   if (8 + headerLength > src.size) {
-    fail(`truncated: header declares ${headerLength} bytes but the file has only ${src.size - 8} after the length field`);
+    fail(`truncated: header declares ${headerLength} bytes but the file has only ${src.size - 8} after the length field`, 0);
   }
   const hb = new Uint8Array(headerLength);
   src.readInto(hb, 8);
@@ -123,9 +132,9 @@ function parse(src: ByteSource, path: string): SafetensorsFile {
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(hb));
   } catch (e) {
-    fail(`corrupt header: not valid UTF-8 JSON (${(e as Error).message})`);
+    fail(`corrupt header: not valid UTF-8 JSON (${(e as Error).message})`, 8);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('corrupt header: JSON is not an object');
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('corrupt header: JSON is not an object', 8);
   const dataStart = 8 + headerLength;
   const dataSize = src.size - dataStart;
   const metadata: Record<string, string> = {};
@@ -133,37 +142,41 @@ function parse(src: ByteSource, path: string): SafetensorsFile {
   const spans: [number, number, string][] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      if (typeof v !== 'object' || v === null) fail('corrupt header: __metadata__ is not an object');
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) fail('corrupt header: __metadata__ is not an object', 8);
       for (const [k, s] of Object.entries(v as Record<string, unknown>)) {
-        if (typeof s !== 'string') fail(`corrupt header: __metadata__.${k} is not a string`);
+        if (typeof s !== 'string') fail(`corrupt header: __metadata__.${k} is not a string`, 8);
         metadata[k] = s as string;
       }
       continue;
     }
-    const bad = (why: string): never => fail(`tensor '${name}': ${why}`);
+    const bad = (why: string): never => fail(`tensor '${name}': ${why}`, 8);
     const e = v as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof e !== 'object' || e === null) bad('entry is not an object');
-    if (typeof e.dtype !== 'string' || !(e.dtype in DTYPE_SIZE)) bad(`unsupported dtype ${JSON.stringify(e.dtype)}`);
-    const dtype = e.dtype as Dtype;
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) bad('shape is not a list of non-negative integers');
-    const shape = e.shape as number[];
-    const off = e.data_offsets;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) bad('entry is not an object');
+    // Own properties only: `"dtype": "constructor"` must not find Object.prototype.constructor.
+    const field = (k: 'dtype' | 'shape' | 'data_offsets') => (Object.prototype.hasOwnProperty.call(e, k) ? e[k] : undefined);
+    const dt = field('dtype');
+    if (!isDtype(dt)) bad(`unsupported dtype ${JSON.stringify(dt) ?? 'undefined'}`);
+    const dtype = dt as Dtype;
+    const sh = field('shape');
+    if (!Array.isArray(sh) || !sh.every((d) => Number.isSafeInteger(d) && d >= 0)) bad('shape is not a list of non-negative integers');
+    const shape = sh as number[];
+    const off = field('data_offsets');
     if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isSafeInteger(d) && d >= 0) || off[1] < off[0]) {
       bad('data_offsets is not [begin, end]');
     }
     const [begin, end] = off as [number, number];
+    if (end > dataSize) bad(`data ends at byte ${dataStart + end} but the file has ${src.size} bytes (truncated file)`);
     const numel = shape.reduce((a, b) => a * b, 1);
     if (end - begin !== numel * DTYPE_SIZE[dtype]) {
       bad(`data_offsets span ${end - begin} bytes but ${dtype}${JSON.stringify(shape)} needs ${numel * DTYPE_SIZE[dtype]}`);
     }
-    if (end > dataSize) bad(`data ends at byte ${dataStart + end} but the file has ${src.size} bytes (truncated file)`);
     spans.push([begin, end, name]);
     const info: SafetensorInfo = { name, dtype, shape, byteOffset: dataStart + begin, byteLength: end - begin };
     tensors.set(name, makeTensor(info, src));
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++) {
-    if (spans[i][0] < spans[i - 1][1]) fail(`corrupt header: tensors '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`);
+    if (spans[i][0] < spans[i - 1][1]) fail(`corrupt header: tensors '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`, 8);
   }
   return { path, headerLength, dataStart, fileSize: src.size, metadata, tensors };
 }

@@ -19,6 +19,7 @@ import { type FastaResult, parseFasta, readFastaFile } from '../data/fasta.js';
 import { type EmitKind, Esm2Runner, inferSequences, reprLayers } from '../esm2/infer.js';
 import { loadModel } from '../esm2/model.js';
 import { modelDir } from '../models/store.js';
+import { RUN_ID_PATTERN, runsRoot } from '../runs/store.js';
 import type { ProviderName } from '../runtime/providers.js';
 import { SafetensorsSpool } from './safetensors-spool.js';
 
@@ -54,18 +55,36 @@ export function inferMetadata(model: { dir: string; sha256: string }, emit: read
 
 let warm: { key: string; runner: Esm2Runner } | undefined;
 
-async function runnerFor(dir: string, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined, layers?: readonly number[]): Promise<Esm2Runner> {
-  const st = statSync(path.join(dir, 'model.safetensors'), { throwIfNoEntry: false });
-  const key = JSON.stringify([dir, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null, layers ?? null]);
+/** What runs: a model folder, or a run folder (its fine-tuned model). */
+type InferSource = { model: string } | { run: string };
+
+async function runnerFor(src: InferSource, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined, layers?: readonly number[]): Promise<Esm2Runner> {
+  const file = 'model' in src ? path.join(src.model, 'model.safetensors') : path.join(src.run, 'checkpoints', 'best.safetensors');
+  const st = statSync(file, { throwIfNoEntry: false });
+  const key = JSON.stringify([src, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null, layers ?? null]);
   if (warm?.key === key) return warm.runner;
   if (warm) {
     const old = warm.runner;
     warm = undefined;
     await old.release();
   }
-  const runner = await Esm2Runner.create(await loadModel(dir), emit, { providers, threads }, { reprLayers: layers });
+  let runner: Esm2Runner;
+  if ('model' in src) runner = await Esm2Runner.create(await loadModel(src.model), emit, { providers, threads }, undefined, { reprLayers: layers });
+  else {
+    // the trainer's side of the engine loads only when a run is asked for
+    const [{ openRun }, { adaptation }] = await Promise.all([import('../train/predictor.js'), import('../train/adapted.js')]);
+    const run = await openRun(src.run);
+    runner = await Esm2Runner.create(run.model, emit, { providers, threads }, adaptation(run.model.config, run.method, run.head, run.params), { reprLayers: layers });
+  }
   warm = { key, runner };
   return runner;
+}
+
+/** A run folder as given, or the folder of a run id in the runs root. */
+export function resolveRunArg(arg: string, root: string): string {
+  if (existsSync(path.join(arg, 'run.json'))) return arg;
+  if (RUN_ID_PATTERN.test(arg) && existsSync(path.join(root, arg, 'run.json'))) return path.join(root, arg);
+  throw new Error(`run '${arg}' is neither a run folder nor a run in ${root}`);
 }
 
 /** Release the warm session (tests, shutdown). */
@@ -94,9 +113,11 @@ export async function runInferJob(req: InferRequest, ctx: JobContext): Promise<I
   if (ctx.signal.aborted) throw new DOMException('inference cancelled', 'AbortError');
 
   ctx.progress({ phase: 'loading model', done: 0, total: 1 });
-  const runner = await runnerFor(resolveModelArg(req.model, ctx.home), emit, req.providers, req.threads, req.reprLayers);
+  const src: InferSource = req.run !== undefined ? { run: resolveRunArg(req.run, path.resolve(req.root ?? runsRoot(ctx.home))) } : { model: resolveModelArg(req.model!, ctx.home) };
+  const runner = await runnerFor(src, emit, req.providers, req.threads, req.reprLayers);
   const layers = reprLayers(runner.model.config.numLayers, req.reprLayers);
   const metadata = inferMetadata(runner.model, emit, runner.session.report.provider, layers);
+  if ('run' in src) Object.assign(metadata, { run: path.resolve(src.run), logits: runner.adapted?.classifier ? 'the run\'s classifier' : 'the MLM head' });
   const longSequences: string[] = [];
   const total = input.records.length;
   let tensors = 0;

@@ -32,7 +32,9 @@ if (!getJobKind('infer')) {
     },
   });
 
+  // Diagnostic: only a queue made with `diagnostics` (tests, PLMW_DIAGNOSTICS=1) accepts it.
   registerJobKind('selftest', {
+    diagnostic: true,
     validate: (r) => JOB_SCHEMAS.selftest.parse(r, 'request'),
     run: async (req, ctx) => (await import('./selftest.js')).runSelftest(req, ctx),
   });

@@ -7,7 +7,7 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'progress'; jobId: string; progress: Omit<JobProgress, 'jobId' | 'kind'> }
-  | { type: 'done'; jobId: string; result: unknown; memory: JobMemory }
+  | { type: 'done'; jobId: string; result: unknown; memory: JobMemory; resultBytes: number }
   | { type: 'failed'; jobId: string; message: string; memory: JobMemory }
   | { type: 'cancelled'; jobId: string; memory: JobMemory };
 

@@ -21,9 +21,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { type ResourceLimits, Worker } from 'node:worker_threads';
-import type { ApiEvent, JobInfo } from '../../api/contract.js';
+import type { ApiEvent, JobInfo, JobSummary } from '../../api/contract.js';
 import { ApiError } from '../../api/errors.js';
-import { validateJobRequest } from '../../api/job-kinds.js';
+import { jobKindNames, validateJobRequest } from '../../api/job-kinds.js';
 import { plmwHome } from '../models/store.js';
 import './kinds.js';
 import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
@@ -36,10 +36,20 @@ export interface JobQueueOptions {
   execArgv?: string[];
   /** minimum ms between two progress events of a job (default 100) */
   progressIntervalMs?: number;
+  /**
+   * accept diagnostic job kinds (selftest); default: only when PLMW_DIAGNOSTICS=1. In normal
+   * use they are unknown methods on every front.
+   */
+  diagnostics?: boolean;
   /** ms a running job may take to stop after cancel before its worker is terminated (default 10000) */
   cancelGraceMs?: number;
   /** finished jobs kept for jobs.list (default 200) */
   keepFinished?: number;
+  /**
+   * bytes of results (as JSON) kept for jobs.result, newest first (default 256 MiB); an older
+   * job keeps its summary and says its result was let go
+   */
+  keepResultBytes?: number;
   /**
    * V8 limits of the worker. Default young generation: 8 MB (Node's default lets it grow to
    * 48 MB). The worker's JavaScript only moves data between native calls; a small young
@@ -120,7 +130,20 @@ export class JobQueue {
   private lastWorkerError: string | undefined;
   private closed = false;
 
-  constructor(private readonly o: JobQueueOptions = {}) {}
+  readonly diagnostics: boolean;
+
+  constructor(private readonly o: JobQueueOptions = {}) {
+    this.diagnostics = o.diagnostics ?? process.env.PLMW_DIAGNOSTICS === '1';
+  }
+
+  /** The job kinds this queue accepts (diagnostic ones only with `diagnostics`). */
+  kindNames(): string[] {
+    return jobKindNames({ diagnostics: this.diagnostics });
+  }
+
+  accepts(kind: string): boolean {
+    return this.kindNames().includes(kind);
+  }
 
   /**
    * Validate and enqueue a job; returns at once. Throws ApiError for a bad request. `home` is
@@ -128,7 +151,7 @@ export class JobQueue {
    */
   submit(kind: string, request: unknown, o: { home?: string } = {}): JobRecord {
     if (this.closed) throw new ApiError('conflict', 'the job queue is shut down');
-    validateJobRequest(kind, request);
+    validateJobRequest(kind, request, { diagnostics: this.diagnostics });
     const job: JobRecord = { id: randomUUID(), kind, state: 'queued', createdAt: new Date().toISOString() };
     this.jobs.set(job.id, job);
     this.requests.set(job.id, { request, home: o.home ?? plmwHome() });
@@ -139,13 +162,34 @@ export class JobQueue {
     return queued;
   }
 
-  list(): JobRecord[] {
-    return [...this.jobs.values()].map((j) => this.info(j));
+  /**
+   * Every kept job without its result, and without the last progress of a finished one: small
+   * whatever the results are (jobs.result fetches one in full).
+   */
+  list(): JobSummary[] {
+    return [...this.jobs.values()].map((j) => {
+      const { result: _result, progress, ...summary } = j;
+      return FINAL.has(j.state) || !progress ? summary : { ...summary, progress };
+    });
   }
 
   get(id: string): JobRecord | undefined {
     const j = this.jobs.get(id);
     return j && this.info(j);
+  }
+
+  /** One job with its result; ApiError not_found for an unknown job or a result no longer kept. */
+  result(id: string): JobRecord {
+    const j = this.jobs.get(id);
+    if (!j) throw new ApiError('not_found', `no job '${id}' (finished jobs are kept for a while, then forgotten)`);
+    if (j.resultDropped) {
+      throw new ApiError('not_found', `the result of job '${id}' (${j.kind}) is no longer kept: results of older jobs are let go past ${this.resultBudget()} bytes; run the job again`);
+    }
+    return this.info(j);
+  }
+
+  private resultBudget(): number {
+    return this.o.keepResultBytes ?? 256 * 1024 * 1024;
   }
 
   /** Resolves with the job once it has finished (done, failed or cancelled). */
@@ -271,6 +315,7 @@ export class JobQueue {
     this.forceTimer = undefined;
     if (m.type === 'done') {
       j.result = m.result;
+      j.resultBytes = m.resultBytes;
       this.finish(j, 'done');
     } else if (m.type === 'failed') {
       j.error = m.message;
@@ -315,5 +360,17 @@ export class JobQueue {
     const keep = this.o.keepFinished ?? 200;
     const finished = [...this.jobs.values()].filter((j) => FINAL.has(j.state));
     for (const j of finished.slice(0, Math.max(0, finished.length - keep))) this.jobs.delete(j.id);
+    // Results, newest first, up to the budget (the newest is always kept); older ones are let
+    // go, their summaries stay.
+    let bytes = 0;
+    let kept = 0;
+    for (const j of [...this.jobs.values()].reverse()) {
+      if (j.result === undefined) continue;
+      bytes += j.resultBytes ?? 0;
+      if (bytes > this.resultBudget() && kept > 0) {
+        j.result = undefined;
+        j.resultDropped = true;
+      } else kept++;
+    }
   }
 }

@@ -24,5 +24,5 @@ export async function runSelftest(req: SelftestRequest, ctx: JobContext): Promis
     ctx.progress({ phase: 'busy', done: s + 1, total: steps, rateUnit: 'steps/s' });
   }
   if (req.fail) throw new Error(req.fail);
-  return { ms: req.ms, steps };
+  return req.payloadBytes === undefined ? { ms: req.ms, steps } : { ms: req.ms, steps, payload: 'x'.repeat(req.payloadBytes) };
 }

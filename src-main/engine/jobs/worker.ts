@@ -106,7 +106,9 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       },
     });
     progress.flush();
-    send({ type: 'done', jobId: m.jobId, result, memory: mem.end() });
+    // Measured here, off the main thread: the queue keeps results within a byte budget.
+    const resultBytes = result === undefined ? 0 : Buffer.byteLength(JSON.stringify(result) ?? '');
+    send({ type: 'done', jobId: m.jobId, result, memory: mem.end(), resultBytes });
   } catch (e) {
     progress.flush();
     const memory = mem.end();

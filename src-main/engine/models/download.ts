@@ -309,22 +309,52 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
   // From here until the new provenance is written the directory is "incomplete", not a stale "ready".
   await rm(path.join(dir, PROVENANCE_FILE), { force: true });
 
+  const { commit, files } = await downloadRepoFiles(dir, [
+    ...(spec.files ?? DEFAULT_FILES).map((file) => ({ file, required: true, mustVerify: MUST_VERIFY.has(file) ? ('sha256' as const) : undefined })),
+    ...(spec.optionalFiles ?? DEFAULT_OPTIONAL).map((file) => ({ file, required: false })),
+  ], { ...opts, endpoint, repo, revision, label: name });
+
+  validateModelDir(dir);
+  const prov = { schema: 1 as const, name, source: 'huggingface' as const, repo, revision, endpoint, installedAt: new Date().toISOString(), files };
+  await writeProvenance(dir, commit ? { ...prov, commit } : prov);
+  return inspectModel(dir, name);
+}
+
+/** A file of a Hub repository to fetch. */
+export interface RepoFile {
+  file: string;
+  required: boolean;
+  /** refuse the file without a published sha256 ('sha256') or without any checksum ('checksum'), unless allowUnverified */
+  mustVerify?: 'sha256' | 'checksum';
+}
+
+export interface RepoDownloadOptions extends Pick<DownloadModelOptions, 'signal' | 'onProgress' | 'retries' | 'idleTimeoutMs' | 'allowUnverified'> {
+  endpoint: string;
+  repo: string;
+  revision: string;
+  /** what progress reports call the download (ModelProgress.model) */
+  label: string;
+}
+
+/**
+ * Fetch files of one revision of a Hub repository into `dir`, every file pinned to the commit
+ * the revision resolves to, resumed, verified against the published checksums, and reused when
+ * a verified copy is already there. Returns the commit and what each file was checked against.
+ */
+export async function downloadRepoFiles(dir: string, wanted: readonly RepoFile[], o: RepoDownloadOptions): Promise<{ commit?: string; files: ProvenanceFile[] }> {
+  const { endpoint, repo, revision } = o;
   // Checksums: the revision API first; per-file HEAD for what it does not give.
   let info: RevisionInfo | undefined;
   try {
-    info = await fetchRevisionInfo(endpoint, repo, revision, { signal: opts.signal });
+    info = await fetchRevisionInfo(endpoint, repo, revision, { signal: o.signal });
   } catch (e) {
     const err = e as DownloadError;
     if (err.code === 'offline' || err.code === 'cancelled') throw err;
-    if (err.code === 'not-found' && !(await endpointHasFile(endpoint, repo, revision, opts.signal))) throw err;
+    if (err.code === 'not-found' && !(await endpointHasFile(endpoint, repo, revision, o.signal))) throw err;
     info = undefined; // API missing on this endpoint (a mirror?): fall back to HEAD
   }
   const fileRevision = info?.commit ?? revision; // pin every file to one commit
 
-  const wanted: { file: string; required: boolean }[] = [
-    ...(spec.files ?? DEFAULT_FILES).map((file) => ({ file, required: true })),
-    ...(spec.optionalFiles ?? DEFAULT_OPTIONAL).map((file) => ({ file, required: false })),
-  ];
   const plan: { file: string; expected: HubFileInfo }[] = [];
   for (const w of wanted) {
     let expected = info?.files.get(w.file);
@@ -333,7 +363,7 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
       continue;
     }
     if (!expected?.sha256 && !expected?.gitSha1) {
-      const head = await headFileInfo(endpoint, repo, fileRevision, w.file, { signal: opts.signal });
+      const head = await headFileInfo(endpoint, repo, fileRevision, w.file, { signal: o.signal });
       if (!head) {
         if (w.required) throw new DownloadError('not-found', `${repo} has no ${w.file} at revision ${revision}`);
         continue;
@@ -341,8 +371,8 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
       expected = { ...head, ...expected, sha256: head.sha256, gitSha1: head.gitSha1 };
       if (expected.size === undefined && head.size !== undefined) expected.size = head.size;
     }
-    if (MUST_VERIFY.has(w.file) && !expected.sha256 && !opts.allowUnverified) {
-      throw new DownloadError('unverifiable', `no published sha256 for ${w.file} of ${repo}; refusing an unverified download (allowUnverified overrides)`);
+    if (w.mustVerify && !expected.sha256 && !(w.mustVerify === 'checksum' && expected.gitSha1) && !o.allowUnverified) {
+      throw new DownloadError('unverifiable', `no published ${w.mustVerify === 'sha256' ? 'sha256' : 'checksum'} for ${w.file} of ${repo}; refusing an unverified download (allowUnverified overrides)`);
     }
     plan.push({ file: w.file, expected });
   }
@@ -354,7 +384,7 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
   const files: ProvenanceFile[] = [];
   for (const [i, p] of plan.entries()) {
     const dest = path.join(dir, p.file);
-    const done = await alreadyVerified(dest, p.expected, opts.signal);
+    const done = await alreadyVerified(dest, p.expected, o.signal);
     let result: DownloadedFile;
     if (done) {
       result = done;
@@ -364,14 +394,14 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
         url: resolveUrl(endpoint, repo, fileRevision, p.file),
         dest,
         expected: p.expected,
-        signal: opts.signal,
-        retries: opts.retries,
-        idleTimeoutMs: opts.idleTimeoutMs,
-        onProgress: opts.onProgress
+        signal: o.signal,
+        retries: o.retries,
+        idleTimeoutMs: o.idleTimeoutMs,
+        onProgress: o.onProgress
           ? (fp) => {
-              const mp: ModelProgress = { ...fp, model: name, fileIndex: i, fileCount: plan.length, overallDone: finished + fp.bytesDone };
+              const mp: ModelProgress = { ...fp, model: o.label, fileIndex: i, fileCount: plan.length, overallDone: finished + fp.bytesDone };
               if (overallTotal !== undefined) mp.overallTotal = overallTotal;
-              opts.onProgress!(mp);
+              o.onProgress!(mp);
             }
           : undefined,
       });
@@ -380,10 +410,7 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
     files.push({ name: p.file, size: result.size, sha256: result.sha256, verified: result.verified });
   }
 
-  validateModelDir(dir);
-  const prov = { schema: 1 as const, name, source: 'huggingface' as const, repo, revision, endpoint, installedAt: new Date().toISOString(), files };
-  await writeProvenance(dir, info?.commit ? { ...prov, commit: info.commit } : prov);
-  return inspectModel(dir, name);
+  return info?.commit ? { commit: info.commit, files } : { files };
 }
 
 /** A file already in place from an earlier, interrupted model download: reuse it if it verifies. */

@@ -1,43 +1,45 @@
 // DoRA (Liu et al. 2024): LoRA plus a learned magnitude per output row.
-// W' = W + (alpha/r) B A;  y = (m / ||W'||_row) * (x W'^T) + b, m initialised to ||W||_row.
+// W' = W + s B A;  y = (m / ||W'||_row) * (x W'^T) + b, m initialised to ||W||_row.
 // The row norm is differentiated (PEFT detaches it to save memory; here gradients are exact).
+// Modules, ranks and scales come from the same plan as LoRA (lora.ts loraPlan).
 
 import { ops } from '../graph/index.js';
 import { readTensorRowNorms } from './init-from-weights.js';
-import { checkTargets, linearShape, loraName, loraParams } from './lora.js';
-import { type PeftMethod, blocksFor, option } from './method.js';
+import { linearShape, loraName, loraPlan, moduleAt } from './lora.js';
+import type { PeftMethod } from './method.js';
+import { overrideHook } from './overrides.js';
 import type { Esm2Config } from '../esm2/config.js';
-import { HF_LINEAR_NAME } from '../esm2/forward.js';
+import { HF_LINEAR_NAME, type LinearSite } from '../esm2/forward.js';
+
+export const doraMagnitudeName = (layer: number, site: LinearSite) => `dora.${layer}.${site}.m`;
 
 export function dora(cfg: Esm2Config, o: Record<string, unknown> = {}): PeftMethod {
-  const r = option('dora', o, 'r', 8);
-  const alpha = option('dora', o, 'alpha', 8);
-  const p = option('dora', o, 'dropout', 0.0);
-  const targets = checkTargets('dora', option('dora', o, 'targets', ['query', 'value']));
-  const blocks = blocksFor(cfg, o.topK as number | undefined);
-  const scale = alpha / r;
-  const params = loraParams(cfg, blocks, targets, r);
-  for (const l of blocks)
-    for (const site of targets)
-      params.push({
-        name: `dora.${l}.${site}.m`, shape: [linearShape(cfg, site).out], decay: false,
-        init: { kind: 'computed', compute: (w) => readTensorRowNorms(w, `encoder.layer.${l}.${HF_LINEAR_NAME[site]}.weight`) },
-      });
+  const plan = loraPlan('dora', cfg, o, 0.0);
+  if (plan.loraBias) throw new Error('dora: a bias on lora_B (loraBias) is not part of DoRA');
+  const find = moduleAt(plan);
+  const params = [...plan.params];
+  for (const m of plan.modules)
+    params.push({
+      name: doraMagnitudeName(m.layer, m.site), shape: [linearShape(cfg, m.site).out], decay: false,
+      init: { kind: 'computed', compute: (w) => readTensorRowNorms(w, `encoder.layer.${m.layer}.${HF_LINEAR_NAME[m.site]}.weight`) },
+    });
   return {
     name: 'dora',
-    options: { r, alpha, dropout: p, targets, topK: o.topK ?? cfg.numLayers },
+    options: plan.options,
     params,
-    lowestBlock: blocks[0] ?? cfg.numLayers,
+    lowestBlock: plan.lowestBlock,
     hooks: (ctx) => ({
+      ...overrideHook(ctx, plan.overrides),
       linear(call) {
-        if (!blocks.includes(call.layer) || !targets.includes(call.site)) return call.base();
+        const mod = find(call.layer, call.site);
+        if (!mod) return call.base();
         const A = ctx.param(loraName(call.layer, call.site, 'A'));
         const B = ctx.param(loraName(call.layer, call.site, 'B'));
-        const m = ctx.param(`dora.${call.layer}.${call.site}.m`);
-        const merged = ops.add(call.weight, ops.mul(ops.matmul(B, A), scale)); // [out, in]
+        const m = ctx.param(doraMagnitudeName(call.layer, call.site));
+        const merged = ops.add(call.weight, ops.mul(ops.matmul(B, A), plan.scale(mod))); // [out, in]
         const norm = ops.sqrt(ops.reduceSum(ops.mul(merged, merged), [1])); // [out]
-        const mask = ctx.dropoutMask(`dora.${call.layer}.${call.site}`, call.x, p);
-        const x = mask ? ops.dropout(call.x, mask, p) : call.x;
+        const mask = ctx.dropoutMask(`dora.${call.layer}.${call.site}`, call.x, plan.dropout);
+        const x = mask ? ops.dropout(call.x, mask, plan.dropout) : call.x;
         const lin = ops.linear(x, merged);
         return ops.add(ops.mul(lin, ops.div(m, norm)), call.bias);
       },

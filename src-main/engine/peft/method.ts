@@ -31,6 +31,8 @@ export interface HookContext {
   param(name: string): Tensor;
   /** an inverted-dropout mask input shaped like x ([B, T, n]), values 0 or 1/(1-p); null when not training or p = 0 */
   dropoutMask(name: string, like: Tensor, p: number): Tensor | null;
+  /** first block the graph runs (> 0: it starts from reused hidden states of the blocks below) */
+  fromLayer: number;
 }
 
 export interface PeftMethod {
@@ -41,6 +43,11 @@ export interface PeftMethod {
   /** lowest block with trainable parameters or hooks; cfg.numLayers when the backbone is untouched */
   lowestBlock: number;
   hooks(ctx: HookContext): Esm2Hooks;
+  /**
+   * fixed tensors the hooks read through ctx.param like trainable ones, but which are not
+   * trained (a frozen adapter under a new head): graph constants, never inputs
+   */
+  constants?: ReadonlyMap<string, { shape: number[]; data: Float32Array }>;
 }
 
 /** Blocks a method applies to: all, or the top k (the "lightweight" setting). */

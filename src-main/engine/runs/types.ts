@@ -36,6 +36,28 @@ export interface RunRecord {
   /** the Hugging Face PEFT export in `adapter/`, or why there is none */
   adapter?: { exported: true; dir: string } | { exported: false; reason: string };
   error?: string;
+  /** a run made from a Hugging Face PEFT adapter (plmw runs import-peft) rather than trained here */
+  imported?: ImportedFrom;
+  /** a run that trained a new head over another run's frozen adapter (plmw train --backbone) */
+  backbone?: { dir: string; id: string; method: { name: string } & Record<string, unknown>; checkpointSha256: string };
+}
+
+/** What a token-classification adapter's labels are, when the user says so on import. */
+export type ImportTask = 'ss8' | 'ss3' | 'sp';
+
+export interface ImportedFrom {
+  kind: 'peft';
+  /** the folder or Hub repository id given */
+  source: string;
+  hub?: { repo: string; revision: string; commit?: string; endpoint: string };
+  peftType: string;
+  taskType: string | null;
+  /** the transformers class the adapter was made on (EsmModel, EsmForTokenClassification, EsmForMaskedLM) */
+  baseClass: string;
+  /** adapter_config.json base_model_name_or_path */
+  baseModel: string | null;
+  /** what the import assumed or did not use, in words */
+  notes: string[];
 }
 
 /** The fields every run.json must have; readers accept files with any of the others missing. */

@@ -13,7 +13,7 @@ import { readDataFile } from '../data/detect.js';
 import { SS3_STATES, SS8_STATES, SS8_TO_SS3, type SsRecord, describeSsConvention } from '../data/labels-ss.js';
 import type { SignalPRecord } from '../data/signalp.js';
 import type { RuntimeOptions } from '../runtime/index.js';
-import { Predictor, openRun } from '../train/predictor.js';
+import { Predictor, openRun, unlabelledTask } from '../train/predictor.js';
 import type { RunRecord } from '../train/run-dir.js';
 import { type SsMetrics, evaluateSs } from './secondary-structure/metrics.js';
 import { type SpLabelledSequence, spLabelled } from './signal-peptide/labels.js';
@@ -131,6 +131,8 @@ export async function evaluateRun(runDir: string, dataFile: string, o: EvaluateO
 
 export async function evaluateData(runDir: string, data: LabelledData, o: EvaluateOptions = {}): Promise<Evaluation> {
   const run = await openRun(runDir, o.modelDir);
+  const unlabelled = unlabelledTask(run.record.task);
+  if (unlabelled) throw new EvaluationInputError(`${runDir}: ${unlabelled}`);
   const dataFile = data.file;
   const d = { format: data.format, result: { records: data.records, notes: data.notes } };
   const isSp = run.record.task.startsWith('sp');

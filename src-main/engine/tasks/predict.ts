@@ -31,7 +31,7 @@ import { writeFasta } from '../export/fasta.js';
 import { type Gff3Feature, SIGNALP6_SOURCE, signalPeptideGff3, writeGff3 } from '../export/gff3.js';
 import { writeJson } from '../export/json.js';
 import type { RuntimeOptions } from '../runtime/index.js';
-import { Predictor, openRun } from '../train/predictor.js';
+import { Predictor, openRun, unlabelledTask } from '../train/predictor.js';
 import { ssArgmax, runSummary } from './evaluate.js';
 import { REGION_STATES } from './signal-peptide/regions.js';
 import { SP_MAX_LENGTH } from './signal-peptide/labels.js';
@@ -73,6 +73,8 @@ const SS3_NAMES = [...SS3_STATES];
 
 export async function predictRun(runDir: string, inputFile: string, prefix: string, o: PredictOptions = {}): Promise<PredictResult> {
   const run = await openRun(runDir, o.modelDir);
+  const unlabelled = unlabelledTask(run.record.task);
+  if (unlabelled) throw new PredictInputError(`${runDir}: ${unlabelled}`);
   const d = await readDataFile(inputFile);
   const rejected = d.result.notes.filter((n) => n.kind === 'rejected');
   if (rejected.length) throw new PredictInputError(`${inputFile}: ${rejected.length} record(s) rejected (first: ${rejected[0].message}); fix them first`);

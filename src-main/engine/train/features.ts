@@ -6,7 +6,7 @@ import path from 'node:path';
 import { type AtomicFile, createScratchFile } from '../atomic.js';
 import * as ort from 'onnxruntime-node';
 import type { Session } from '../runtime/index.js';
-import { planBatches } from '../esm2/infer.js';
+import { pairBudgetRows, planBatches } from '../esm2/infer.js';
 import type { EsmTokenizer } from '../esm2/tokenizer.js';
 
 export class FeatureCache {
@@ -58,7 +58,7 @@ export class FeatureCache {
   static async compute(session: Session, tokenizer: EsmTokenizer, seqs: readonly string[], d: number, o: { limitBytes: number; spillFile: string; tokenBudget?: number; onProgress?: (done: number) => void }): Promise<FeatureCache> {
     const cache = new FeatureCache(d, o.limitBytes, o.spillFile);
     let k = 0;
-    for (const idx of planBatches(seqs.map((s) => s.length), o.tokenBudget ?? 8192, 64)) {
+    for (const idx of planBatches(seqs.map((s) => s.length), o.tokenBudget ?? 8192, 64, pairBudgetRows)) {
       const enc = tokenizer.encodeBatch(idx.map((i) => seqs[i]), 'int64');
       const out = await session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, enc.maxLen]) });
       const h = out.hidden.data as Float32Array;

@@ -73,3 +73,13 @@ export function linearHead(numClasses: number, hidden: number): Head {
     labelFeeds: (batch, T, dtype) => perResidueFeeds(batch, T, C, dtype),
   };
 }
+
+export const NO_HEAD = 'this run is an adapter without a task head (a backbone): use it with plmw infer --run or the attention view, or train a new head on it with plmw train --backbone RUN';
+
+/** The head of a run without one (an imported backbone adapter): anything that needs a head says so. */
+export function noHead(): Head {
+  const refuse = (): never => {
+    throw new Error(NO_HEAD);
+  };
+  return { name: 'none', options: {}, numClasses: 0, params: [], build: refuse, labelFeeds: refuse };
+}

@@ -4,11 +4,13 @@
 // task's business (SS: class probabilities; SP: emissions + CRF parameters, decoded by
 // tasks/signal-peptide/decode.ts — see predictSp below).
 
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { type LoadedModel, loadModel } from '../esm2/model.js';
 import { createMethod } from '../peft/index.js';
+import { overFrozenAdapter } from '../peft/frozen.js';
 import type { PeftMethod } from '../peft/method.js';
 import { type RuntimeOptions, type Session, createSession } from '../runtime/index.js';
 import type { Kingdom } from '../data/signalp.js';
@@ -17,7 +19,7 @@ import { type SpDecoded, crfParamsOf, decodeSp } from '../tasks/signal-peptide/d
 import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
 import { spTask } from '../tasks/signal-peptide/task.js';
 import { type TensorMap, loadCheckpoint } from './checkpoint.js';
-import type { Head } from './head.js';
+import { type Head, NO_HEAD, linearHead, noHead } from './head.js';
 import type { RunRecord } from './run-dir.js';
 import type { TaskSpec } from './task.js';
 import { buildTaskGraph } from './task-graph.js';
@@ -99,7 +101,24 @@ export function taskFor(name: string, head?: Record<string, unknown>): TaskSpec 
     const maxLength = typeof head?.maxLength === 'number' ? head.maxLength : undefined;
     return spTask({ kingdom: name === 'sp', maxLength });
   }
-  throw new Error(`unknown task '${name}' (ss-ss8, ss-ss3, ss-ss8-cnn, ss-ss3-cnn, sp, sp-nokingdom)`);
+  // imported adapters: a classifier whose labels are not known, or no head at all
+  if (name === 'token-cls') {
+    const C = head?.classes;
+    if (!Number.isInteger(C)) throw new Error(`task 'token-cls' needs the number of classes (head.classes), got ${JSON.stringify(C)}`);
+    return { name, head: (cfg) => linearHead(C as number, cfg.hiddenSize), metrics: () => ({}), selectMetric: '' };
+  }
+  if (name === 'backbone') return { name, head: () => noHead(), metrics: () => ({}), selectMetric: '' };
+  throw new Error(`unknown task '${name}' (ss-ss8, ss-ss3, ss-ss8-cnn, ss-ss3-cnn, sp, sp-nokingdom; imported: token-cls, backbone)`);
+}
+
+/**
+ * Why class predictions cannot be read from a run, or null: its classes mean nothing known (an
+ * imported classifier, task token-cls) or it has no head (task backbone).
+ */
+export function unlabelledTask(task: string): string | null {
+  if (task === 'token-cls') return 'the labels of this imported classifier are not known (task token-cls): import it again with --task ss3, ss8 or sp when they are those, or read its logits with plmw infer --run';
+  if (task === 'backbone') return NO_HEAD;
+  return null;
 }
 
 export interface OpenedRun {
@@ -110,13 +129,36 @@ export interface OpenedRun {
   params: TensorMap;
 }
 
-/** A run's method, head and best checkpoint, ready for prediction. */
-export async function openRun(runDir: string, modelDir?: string): Promise<OpenedRun> {
-  const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  const model = await loadModel(modelDir ?? record.model.dir);
+/**
+ * The adapter of a run used as a frozen backbone under a new head: its method and best
+ * checkpoint. `sha256`, when given, must be the checkpoint's (the one the new head was trained on).
+ */
+export function openBackbone(runDir: string, model: LoadedModel, sha256?: string): { record: RunRecord; method: PeftMethod; params: TensorMap; checkpointSha256: string } {
+  const file = path.join(runDir, 'checkpoints', 'best.safetensors');
+  const checkpointSha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
+  if (sha256 !== undefined && sha256 !== checkpointSha256) throw new Error(`${runDir}: its checkpoint has changed since a head was trained on it (sha256 ${checkpointSha256}, recorded ${sha256})`);
+  const { record, method, params } = openRunOn(runDir, model);
+  return { record, method, params, checkpointSha256 };
+}
+
+/** A run's method, head and best checkpoint, ready for prediction (`loaded`: the model, already loaded). */
+export async function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel): Promise<OpenedRun> {
+  const record = readRunRecord(runDir);
+  return openRunOn(runDir, loaded ?? (await loadModel(modelDir ?? record.model.dir)));
+}
+
+const readRunRecord = (runDir: string) => JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
+
+/** openRun on a model already loaded. */
+export function openRunOn(runDir: string, model: LoadedModel): OpenedRun {
+  const record = readRunRecord(runDir);
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
-  const method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
+  let method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);
+  if (record.backbone) {
+    const bb = openBackbone(record.backbone.dir, model, record.backbone.checkpointSha256);
+    method = overFrozenAdapter(model.config, bb.method, bb.params);
+  }
   const { name: _headName, ...headOptions } = record.head ?? { name: '' };
   const head = taskFor(record.task, headOptions).head(model.config);
   const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'best.safetensors'));

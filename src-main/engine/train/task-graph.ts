@@ -40,18 +40,33 @@ export interface TaskGraphOptions {
 
 /**
  * What hooks see while a graph is built: trainable tensors become inputs `param.NAME` on first
- * use (tensors records which were used), dropout masks become inputs `mask.NAME` when training.
+ * use (tensors records which were used), dropout masks become inputs `mask.NAME` when training,
+ * and `constants` (a frozen adapter's tensors, not trained) become initializers `const.NAME`.
  */
-export function hookContext(g: Graph, cfg: Esm2Config, params: readonly TrainableSpec[], o: { dtype: DType; training: boolean }): { ctx: HookContext; tensors: Map<string, Tensor>; masks: MaskSpec[] } {
+export function hookContext(
+  g: Graph,
+  cfg: Esm2Config,
+  params: readonly TrainableSpec[],
+  o: { dtype: DType; training: boolean; fromLayer?: number; constants?: PeftMethod['constants'] },
+): { ctx: HookContext; tensors: Map<string, Tensor>; masks: MaskSpec[] } {
   const tensors = new Map<string, Tensor>();
+  const fixed = new Map<string, Tensor>();
   const masks: MaskSpec[] = [];
   const ctx: HookContext = {
     graph: g,
     cfg,
+    fromLayer: o.fromLayer ?? 0,
     param(name) {
-      let t = tensors.get(name);
+      let t = tensors.get(name) ?? fixed.get(name);
       if (!t) {
         const spec = params.find((p) => p.name === name);
+        const value = spec ? undefined : o.constants?.get(name);
+        if (value) {
+          const data = o.dtype === 'float64' ? { data: Float64Array.from(value.data) } : { data: value.data };
+          t = g.initializer(`const.${name}`, o.dtype, value.shape, data);
+          fixed.set(name, t);
+          return t;
+        }
         if (!spec) throw new Error(`no trainable tensor '${name}'`);
         t = g.input(`param.${name}`, o.dtype, spec.shape);
         tensors.set(name, t);
@@ -73,7 +88,7 @@ export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Hea
   if (from > method.lowestBlock) throw new Error(`cannot start at block ${from}: the method trains block ${method.lowestBlock}`);
   const g = new Graph(`${method.name}-${head.name}-${o.training ? 'train' : 'eval'}`);
   const params = [...method.params, ...head.params];
-  const { ctx, tensors, masks } = hookContext(g, model.config, params, { dtype: dt, training: o.training });
+  const { ctx, tensors, masks } = hookContext(g, model.config, params, { dtype: dt, training: o.training, fromLayer: from, constants: method.constants });
   // tokens first: its dims define the symbols B and T
   const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(ctx), fromLayer: from, precision: dt, differentiable: o.training });
   const h = head.build(ctx, esm.final, dt);
@@ -89,9 +104,14 @@ export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Hea
   return { graph: g, params, masks, fromBlock: from, outputs, model: m.model };
 }
 
-/** The frozen blocks below `toBlock`: tokens -> hidden states entering block toBlock. */
-export function buildFeatureGraph(model: LoadedModel, toBlock: number): Uint8Array {
+/**
+ * The frozen blocks below `toBlock`: tokens -> hidden states entering block toBlock. A method
+ * with constants (a frozen adapter) applies them here too; trainable tensors never reach these
+ * blocks (they start at the method's lowest block).
+ */
+export function buildFeatureGraph(model: LoadedModel, toBlock: number, method?: PeftMethod): Uint8Array {
   const g = new Graph(`esm2-features-${toBlock}`);
-  const esm = buildEsm2(g, model.config, model.source, { toLayer: toBlock });
+  const hooks = method?.constants ? method.hooks(hookContext(g, model.config, [], { dtype: 'float32', training: false, constants: method.constants }).ctx) : undefined;
+  const esm = buildEsm2(g, model.config, model.source, { toLayer: toBlock, hooks });
   return serialize(g, { outputs: { hidden: esm.blocksOut } }).model;
 }

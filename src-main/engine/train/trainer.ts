@@ -11,10 +11,12 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Esm2Config } from '../esm2/config.js';
 import { type LoadedModel, loadModel } from '../esm2/model.js';
-import { PEFT_EXPORTABLE, exportPeft } from '../export/hf-peft.js';
+import { PEFT_EXPORTABLE, baseModelId, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
 import { createMethod } from '../peft/index.js';
+import { overFrozenAdapter } from '../peft/frozen.js';
+import { openBackbone } from './predictor.js';
 import { HEARTBEAT_STALE_MS } from '../runs/store.js';
 import { type PeftMethod, type TrainableSpec, parameterCount } from '../peft/method.js';
 import { type ProviderName, createSession } from '../runtime/index.js';
@@ -56,6 +58,8 @@ export interface TrainerConfig {
   threads?: number;
   providers?: ProviderName[];
   name?: string;
+  /** a run folder whose adapter stays frozen under the new head (method probe) */
+  backbone?: string;
 }
 
 export const TRAINER_DEFAULTS: Omit<TrainerConfig, 'model' | 'task' | 'method' | 'methodOptions'> = {
@@ -115,12 +119,21 @@ export interface PreparedRun {
   method: PeftMethod;
   head: Head;
   params: TrainableSpec[];
+  backbone?: RunRecord['backbone'];
 }
 
 /** Builds the method and head and counts parameters, without running anything (for estimates). */
 export function prepare(cfg: TrainerConfig, task: TaskSpec, model: LoadedModel): PreparedRun {
-  const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   const head = task.head(model.config);
+  if (cfg.backbone !== undefined) {
+    if (cfg.method !== 'probe') throw new Error(`a backbone run takes a new head only (method probe), not '${cfg.method}'`);
+    const bb = openBackbone(cfg.backbone, model);
+    if (bb.record.model.sha256 !== model.sha256) throw new Error(`${cfg.backbone}: its adapter was made for a model with sha256 ${bb.record.model.sha256}, not ${model.dir} (${model.sha256})`);
+    const method = overFrozenAdapter(model.config, bb.method, bb.params);
+    const backbone = { dir: path.resolve(cfg.backbone), id: bb.record.id, method: bb.record.method, checkpointSha256: bb.checkpointSha256 };
+    return { method, head, params: [...head.params], backbone };
+  }
+  const method = createMethod(cfg.method, model.config, cfg.methodOptions, model.source, [...model.weights.tensors.keys()]);
   return { method, head, params: [...method.params, ...head.params] };
 }
 
@@ -129,7 +142,7 @@ async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config)
   if (!(PEFT_EXPORTABLE as readonly string[]).includes(record.method.name)) return { exported: false, reason: `Hugging Face PEFT has no ${record.method.name} layout` };
   try {
     const { params } = loadCheckpoint(run.checkpoint('best.safetensors'));
-    await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, config, baseModel: record.model.name ?? record.model.dir, params });
+    await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, task: record.task, config, baseModel: baseModelId(record.model.dir, config), params });
     return { exported: true, dir: 'adapter' };
   } catch (e) {
     return { exported: false, reason: (e as Error).message };
@@ -140,7 +153,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   if (data.train.length === 0) throw new Error('no training sequences');
   const run = new RunDir(runPath);
   const model = await loadModel(cfg.model);
-  const { method, head, params } = prepare(cfg, task, model);
+  const { method, head, params, backbone } = prepare(cfg, task, model);
   const from = cfg.reuse ? method.lowestBlock : 0;
   const runtime = { providers: cfg.providers, threads: cfg.threads, weightsDir: model.weightsDir };
 
@@ -184,6 +197,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
     config: JSON.parse(configJson), seed: cfg.seed,
     versions: { 'plm-workbench': require('../../../package.json').version, 'onnxruntime-node': require('onnxruntime-node/package.json').version, node: process.version },
     provider: trainSession.report.provider, hardware: hardware(), wallSeconds: state.elapsedSeconds, peakRssBytes: previous?.peakRssBytes ?? 0,
+    ...(backbone ? { backbone } : {}),
   };
   run.writeRecord(record);
 
@@ -204,7 +218,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   let trainCache: FeatureCache | null = null;
   let valCache: FeatureCache | null = null;
   if (from > 0) {
-    const fs = await createSession(buildFeatureGraph(model, from), runtime);
+    const fs = await createSession(buildFeatureGraph(model, from, method), runtime);
     const progress = (done: number) => {
       heartbeat();
       hooks.onProgress?.({ phase: 'features', epoch: state.epoch, step: state.step, done, total: data.train.length + data.val.length, sequencesPerSecond: 0 });

@@ -26,20 +26,29 @@ export function heatmapCanvas(rows: number, cols: number, value: (i: number, j: 
   return c;
 }
 
-/** Attentions of the attention job, decoded lazily per head. */
-export class AttentionMaps {
+/** One head's attention map of the attention job (bytes, scaled: value = byte / 255 * scale). */
+export class HeadMap {
+  constructor(
+    readonly T: number,
+    private readonly bytes: Uint8Array,
+    readonly scale: number,
+  ) {}
+  at(i: number, j: number): number {
+    return (this.bytes[i * this.T + j] / 255) * this.scale;
+  }
+}
+
+/** Every head's thumbnail [L, H, S, S] of the attention job, scaled per head. */
+export class HeadThumbnails {
   constructor(
     readonly L: number,
     readonly H: number,
-    readonly T: number,
+    readonly S: number,
     private readonly bytes: Uint8Array,
     readonly scale: number[],
   ) {}
   at(l: number, h: number, i: number, j: number): number {
     const lh = l * this.H + h;
-    return (this.bytes[(lh * this.T + i) * this.T + j] / 255) * this.scale[lh];
-  }
-  max(l: number, h: number): number {
-    return this.scale[l * this.H + h];
+    return (this.bytes[(lh * this.S + i) * this.S + j] / 255) * this.scale[lh];
   }
 }

@@ -90,7 +90,8 @@ export const useJobsStore = defineStore('jobs', () => {
   });
 
   // Events can be missed (the event stream reconnecting, a job that ended before the stream was
-  // open): when a waited-for job has been silent for 5 s, the job list is read instead.
+  // open): when a waited-for job has been silent for 5 s, the job list (summaries only) is read
+  // instead, and the result of a job it shows done is fetched by id.
   let poller: ReturnType<typeof setInterval> | undefined;
   const lastHeard = new Map<string, number>();
   async function reconcile() {
@@ -106,12 +107,20 @@ export const useJobsStore = defineStore('jobs', () => {
       for (const info of list) {
         if (!waiters.has(info.id)) continue;
         const j = view(info.id, info.kind);
-        if (info.state === 'done' || info.state === 'failed' || info.state === 'cancelled') {
-          j.state = info.state;
-          j.result = info.result;
-          j.error = info.error;
-          settle(info.id);
+        if (info.state !== 'done' && info.state !== 'failed' && info.state !== 'cancelled') continue;
+        j.state = info.state;
+        j.error = info.error;
+        if (info.state === 'done') {
+          try {
+            j.result = (await api.call('jobs.result', { jobId: info.id })).result;
+          } catch (e) {
+            // A result the server no longer keeps: the job is over, its result lost to this page.
+            if (!(e instanceof ApiCallError) || e.code !== 'not_found') throw e;
+            j.state = 'failed';
+            j.error = e.message;
+          }
         }
+        settle(info.id);
       }
     } catch {
       /* the next round tries again */

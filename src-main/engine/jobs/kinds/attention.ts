@@ -1,33 +1,37 @@
-// `attention`: attention maps [L, H, T, T] (T = length + 2, with <cls> and <eos>) and the contact
-// map of one sequence, from a model (the graph `plmw infer --emit attentions,contacts` runs) or
-// from a run: the same backbone with the run's PEFT method applied with its best checkpoint, so
-// the base model and a fine-tuned one can be compared. Attentions are sent quantised to one byte
-// per value, scaled per head (value = byte / 255 * scale[l, h]): they are for looking at;
-// contacts go as float32.
+// `attention`: what the attention view shows for one sequence, from a model or from a run (the
+// same backbone with the run's PEFT method applied with its best checkpoint, so the base model
+// and a fine-tuned one can be compared): one chosen layer x head map [T, T] (T = length + 2,
+// with <cls> and <eos>), each head's maximum and thumbnail, and the contact map. The graph
+// computes only these (esm2/attention-view.ts), so memory stays at one layer's attention; a
+// different head is another job. Maps go quantised to one byte per value (value = byte / 255
+// x scale): they are for looking at; contacts go as float32.
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AttentionRequest, AttentionResult } from '../../../api/contract.js';
+import { ApiError } from '../../../api/errors.js';
 import type { JobContext } from '../../../api/job-kinds.js';
 import { parseFasta } from '../../data/fasta.js';
-import { buildEsm2 } from '../../esm2/forward.js';
-import { Esm2Runner } from '../../esm2/infer.js';
-import { loadModel } from '../../esm2/model.js';
+import { THUMBNAIL_MAX, buildAttentionView, poolingMatrix, unpackAttentionView } from '../../esm2/attention-view.js';
+import type { Esm2Hooks } from '../../esm2/forward.js';
+import { type LoadedModel, loadModel } from '../../esm2/model.js';
 import { Graph, serialize } from '../../graph/index.js';
 import { createSession } from '../../runtime/index.js';
+import type { TensorMap } from '../../train/checkpoint.js';
 import { openRun } from '../../train/predictor.js';
 import { hookContext } from '../../train/task-graph.js';
 import { resolveModelArg } from '../infer-job.js';
 import { resolveRunsRoot } from './common.js';
 
-export function quantiseAttentions(data: Float32Array, L: number, H: number, T: number): { scale: number[]; bytes: Uint8Array } {
-  const n = T * T;
+/** `blocks` equal blocks of `data`, each scaled to bytes by its own maximum (value = byte / 255 x scale[k]). */
+export function quantiseBlocks(data: Float32Array, blocks: number): { scale: number[]; bytes: Uint8Array } {
+  const n = data.length / blocks;
   const scale: number[] = [];
-  const bytes = new Uint8Array(L * H * n);
-  for (let lh = 0; lh < L * H; lh++) {
+  const bytes = new Uint8Array(data.length);
+  for (let b = 0; b < blocks; b++) {
     let max = 0;
-    for (let i = lh * n; i < (lh + 1) * n; i++) if (data[i] > max) max = data[i];
+    for (let i = b * n; i < (b + 1) * n; i++) if (data[i] > max) max = data[i];
     scale.push(max);
-    if (max > 0) for (let i = lh * n; i < (lh + 1) * n; i++) bytes[i] = Math.round((255 * Math.max(0, data[i])) / max);
+    if (max > 0) for (let i = b * n; i < (b + 1) * n; i++) bytes[i] = Math.round((255 * Math.max(0, data[i])) / max);
   }
   return { scale, bytes };
 }
@@ -42,65 +46,66 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
   const seq = parsed.records[0].sequence;
   const n = seq.length;
   ctx.progress({ phase: 'loading model', done: 0, total: 1 });
-  let attn: Float32Array;
-  let contacts: Float32Array;
-  let L: number;
-  let H: number;
-  let provider: string;
+
+  let model: LoadedModel;
   let source: AttentionResult['source'];
+  let hooks: ((g: Graph) => { hooks: Esm2Hooks; used: () => string[] }) | undefined;
+  let params: TensorMap | undefined;
   if (req.model !== undefined) {
     const dir = resolveModelArg(req.model, ctx.home);
-    const model = await loadModel(dir);
-    const runner = await Esm2Runner.create(model, ['attentions', 'contacts']);
-    try {
-      ctx.progress({ phase: 'inference', done: 0, total: 1 });
-      const batch = await runner.runBatch([seq]);
-      const out = runner.unpad(batch, 0, n);
-      const a = out.find((t) => t.name === 'attentions')!;
-      [L, H] = a.shape;
-      attn = a.data;
-      contacts = out.find((t) => t.name === 'contacts')!.data;
-      provider = runner.session.report.provider;
-    } finally {
-      await runner.release();
-    }
+    model = await loadModel(dir);
     source = { kind: 'model', model: model.config.name ?? path.basename(dir) };
   } else {
     const runDir = path.join(resolveRunsRoot(req.root, ctx.home), req.run!);
     const run = await openRun(runDir);
-    const { model, method } = run;
-    const g = new Graph('attention-of-run');
-    const { ctx: hctx, tensors: used } = hookContext(g, model.config, method.params, { dtype: 'float32', training: false });
-    const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(hctx), outputs: { attentions: true, contacts: true } });
-    const m = serialize(g, { outputs: { attentions: esm.attentions!, contacts: esm.contacts! } });
-    const session = await createSession(m.model, { weightsDir: model.weightsDir });
-    try {
-      ctx.progress({ phase: 'inference', done: 0, total: 1 });
-      const enc = model.tokenizer.encodeBatch([seq], 'int64');
-      const feeds: Record<string, ort.Tensor> = { tokens: new ort.Tensor('int64', enc.ids, [1, enc.maxLen]) };
-      for (const [name] of used) {
-        const t = run.params.get(name);
-        if (!t) throw new Error(`${runDir}: the checkpoint has no tensor '${name}'`);
-        feeds[`param.${name}`] = new ort.Tensor('float32', t.data, t.shape);
-      }
-      const out = await session.run(feeds);
-      const dims = out.attentions.dims as number[];
-      [, L, H] = dims;
-      attn = (out.attentions.data as Float32Array).slice();
-      contacts = (out.contacts.data as Float32Array).slice();
-      provider = session.report.provider;
-    } finally {
-      await session.release();
-    }
-    source = { kind: 'run', model: model.config.name ?? path.basename(model.dir), run: req.run, method: method.name };
+    model = run.model;
+    params = run.params;
+    hooks = (g) => {
+      const h = hookContext(g, run.model.config, run.method.params, { dtype: 'float32', training: false, constants: run.method.constants });
+      return { hooks: run.method.hooks(h.ctx), used: () => [...h.tensors.keys()] };
+    };
+    source = { kind: 'run', model: model.config.name ?? path.basename(model.dir), run: req.run, method: run.method.name };
   }
+  const { numLayers: L, numHeads: H } = model.config;
+  const layer = req.layer ?? 0;
+  const head = req.head ?? 0;
+  if (layer >= L) throw new ApiError('bad_request', `layer ${layer}: the model has ${L} layers (0 to ${L - 1})`, 'layer');
+  if (head >= H) throw new ApiError('bad_request', `head ${head}: the model has ${H} heads per layer (0 to ${H - 1})`, 'head');
+
   const T = n + 2;
-  if (attn.length !== L * H * T * T) throw new Error(`attention: ${attn.length} values, expected ${L}x${H}x${T}x${T}`);
-  if (contacts.length !== n * n) throw new Error(`contacts: ${contacts.length} values, expected ${n}x${n}`);
-  const q = quantiseAttentions(attn, L, H, T);
+  const S = Math.min(T, THUMBNAIL_MAX);
+  const g = new Graph('attention-view');
+  const peft = hooks?.(g);
+  const tok = model.tokenizer;
+  const view = buildAttentionView(g, model.config, model.source, S, { layer, head, special: { cls: tok.clsId, eos: tok.eosId, pad: tok.padId }, hooks: peft?.hooks });
+  const m = serialize(g, { outputs: { view: view.view } });
+  const session = await createSession(m.model, { weightsDir: model.weightsDir });
+  let out: Record<string, ort.Tensor>;
+  try {
+    ctx.progress({ phase: 'inference', done: 0, total: 1 });
+    const enc = tok.encodeBatch([seq], 'int64');
+    const feeds: Record<string, ort.Tensor> = {
+      tokens: new ort.Tensor('int64', enc.ids, [1, enc.maxLen]),
+      pool: new ort.Tensor('float32', poolingMatrix(T, S), [S, T]),
+    };
+    for (const name of peft?.used() ?? []) {
+      const t = params!.get(name);
+      if (!t) throw new Error(`${source.run}: the checkpoint has no tensor '${name}'`);
+      feeds[`param.${name}`] = new ort.Tensor('float32', t.data, t.shape);
+    }
+    out = await session.run(feeds);
+  } finally {
+    await session.release();
+  }
+  const bias = model.source.read('contact_head.regression.bias')[0];
+  const { map, headMax, thumbnails, contacts } = unpackAttentionView(out.view.data as Float32Array, model.config, T, S, { layer, bias });
+  const q = quantiseBlocks(map, 1);
+  const qt = quantiseBlocks(thumbnails, L * H);
   return {
     id: req.sequence.id, sequence: seq, source, layers: L, heads: H, tokens: ['<cls>', ...seq, '<eos>'],
-    attentions: { shape: [L, H, T, T], scale: q.scale, base64: b64(q.bytes) },
-    contacts: { shape: [n, n], base64: b64(contacts) }, provider,
+    map: { layer, head, shape: [T, T], scale: q.scale[0], base64: b64(q.bytes) },
+    headMax: Array.from(headMax),
+    thumbnails: { size: S, scale: qt.scale, base64: b64(qt.bytes) },
+    contacts: { shape: [n, n], base64: b64(contacts) }, provider: session.report.provider,
   };
 }

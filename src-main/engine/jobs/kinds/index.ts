@@ -33,4 +33,8 @@ if (!getJobKind('train.estimate')) {
     validate: (r) => UI_JOB_SCHEMAS['runs.evaluation'].parse(r, 'request'),
     run: async (req, ctx) => (await import('./evaluation.js')).runEvaluationJob(req, ctx),
   });
+  registerJobKind('runs.import-peft', {
+    validate: (r) => UI_JOB_SCHEMAS['runs.import-peft'].parse(r, 'request'),
+    run: async (req, ctx) => (await import('./import-peft.js')).runImportPeftJob(req, ctx),
+  });
 }
