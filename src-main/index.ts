@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { ApiService } from './api/service.js';
 import { CallWorker } from './engine/jobs/calls.js';
 import { JobQueue } from './engine/jobs/queue.js';
+import { sweepStaleTemporaries } from './engine/atomic.js';
+import { plmwHome, sweepUserData } from './engine/models/store.js';
 import { registerIpc } from './ipc/register.js';
 import { dialogFilters, type OpenKind } from './shell/files.js';
 import { callWorkerPath, jobWorkerPath } from './shell/job-worker.js';
@@ -72,9 +74,11 @@ app.whenReady().then(() => {
     const r = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
     return r.canceled ? [] : r.filePaths;
   };
+  sweepUserData(plmwHome());
+  sweepStaleTemporaries(app.getPath('userData'));
   const jobs = new JobQueue({ workerPath: jobWorkerPath });
   const calls = new CallWorker({ workerPath: callWorkerPath });
-  const api = new ApiService({ front: 'electron', jobs, calls, settingsFile: settingsFile(app.getPath('userData')), openDialog });
+  const api = new ApiService({ front: 'electron', jobs, calls, settingsFile: settingsFile(app.getPath('userData')), resourcesDir: path.join(app.getAppPath(), 'resources'), openDialog });
   registerIpc({
     ipcMain,
     service: api,

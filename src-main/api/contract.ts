@@ -27,6 +27,8 @@ import type { MemoryEstimate } from '../engine/train/memory-estimate.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
 import type { CompareTable, ImportedFrom, ImportTask, RunDetail, RunSummary } from '../engine/runs/types.js';
+import type { DatasetListing, InstalledDataset } from '../engine/datasets/store.js';
+import type { SessionParts } from '../engine/session/store.js';
 import type { ApiErrorInfo } from './errors.js';
 import { array, boolean, integer, invalid, number, object, oneOf, optional, string, type Schema } from './schema.js';
 
@@ -52,6 +54,26 @@ const runsRoot = optional(path_);
 // ---- requests -----------------------------------------------------------------------------------
 
 const none = object({});
+
+/** Plain JSON data (objects, arrays, strings, finite numbers, booleans, null), at most 64 levels deep. */
+const jsonData: Schema<unknown> = {
+  describe: 'JSON data',
+  parse(v, path) {
+    const check = (x: unknown, depth: number): void => {
+      if (depth > 64) invalid(path, 'is nested more than 64 levels deep');
+      if (x === null || typeof x === 'string' || typeof x === 'boolean') return;
+      if (typeof x === 'number') {
+        if (!Number.isFinite(x)) invalid(path, 'holds a number that is not finite');
+        return;
+      }
+      if (Array.isArray(x)) return x.forEach((y) => check(y, depth + 1));
+      if (typeof x === 'object' && Object.getPrototypeOf(x) === Object.prototype) return Object.values(x).forEach((y) => check(y, depth + 1));
+      invalid(path, `must be JSON data, got ${typeof x}`);
+    };
+    check(v, 0);
+    return v;
+  },
+};
 
 const fastaParse = object(
   {
@@ -102,6 +124,20 @@ export const REQUEST_SCHEMAS = {
   'settings.set': settings,
   /** native file dialog; Electron front only (browser mode answers 'unsupported') */
   'dialog.open': object({ kind: oneOf(['fasta', 'structure'] as const), multiple: optional(boolean()) }),
+  /** remove an installed model from the store (its folder) */
+  'models.remove': object({ name: string({ pattern: MODEL_NAME, patternHint: 'must be an installed model name' }) }),
+  /** predictions kept under <home>/predictions, newest first */
+  'predictions.list': none,
+  /** one kept prediction in the form the views plot */
+  'predictions.get': object({ json: string({ minLength: 6, maxLength: 4096, pattern: /\.json$/, patternHint: "must be a prediction's .json file" }) }),
+  /** the saved session (every part) */
+  'session.get': none,
+  /** save one part of the session (replaces it) */
+  'session.set': object({ part: string({ pattern: /^[a-z][a-z0-9-]{0,40}$/, patternHint: "must be lowercase letters, digits and '-'" }), value: jsonData }),
+  /** public training and test sets, with their licences and what is installed */
+  'data.list': none,
+  /** the sample files that ship with the workbench (resources/samples) */
+  'samples.list': none,
 } satisfies Record<string, Schema<unknown>>;
 
 // ---- job requests (each also an API method answering { jobId }) ---------------------------------
@@ -279,6 +315,16 @@ export interface SettingsResponse {
   problem?: string;
 }
 
+export interface SampleFile {
+  /** file name in resources/samples */
+  name: string;
+  path: string;
+  /** what it is for */
+  use: 'sequences' | 'ss-train' | 'ss-val' | 'sp-train' | 'sp-val' | 'structure';
+  description: string;
+  licence: string;
+}
+
 export interface ApiMethods {
   health: { request: Req<'health'>; response: HealthResponse };
   'models.list': { request: Req<'models.list'>; response: ModelsListResponse };
@@ -295,6 +341,13 @@ export interface ApiMethods {
   'settings.get': { request: Req<'settings.get'>; response: SettingsResponse };
   'settings.set': { request: Settings; response: SettingsResponse };
   'dialog.open': { request: Req<'dialog.open'>; response: { paths: string[] } };
+  'models.remove': { request: Req<'models.remove'>; response: { removed: string } };
+  'predictions.list': { request: Req<'predictions.list'>; response: { root: string; predictions: PredictionSummary[]; problems: string[] } };
+  'predictions.get': { request: Req<'predictions.get'>; response: PredictResult };
+  'session.get': { request: Req<'session.get'>; response: SessionParts };
+  'session.set': { request: Req<'session.set'>; response: { savedAt: string; bytes: number } };
+  'data.list': { request: Req<'data.list'>; response: { root: string; sets: DatasetListing[] } };
+  'samples.list': { request: Req<'samples.list'>; response: { dir: string; samples: SampleFile[] } };
 }
 
 /** Job kinds by request type. EXTENSION POINT: merge `train`, `evaluate`, ... into this interface. */
@@ -459,8 +512,14 @@ export const UI_JOB_SCHEMAS = {
     sequences: array(object({ id: string({ pattern: SEQ_ID, patternHint: 'must be a FASTA id: no spaces, no >' }), sequence: string({ minLength: 1, maxLength: 100_000 }) }), { minItems: 1, maxItems: 10_000 }),
     /** SP runs: kingdom of the sequences ('unknown' = no kingdom term); required when the run reads it */
     kingdom: optional(oneOf(PREDICT_KINGDOMS)),
+    /** SP runs: use the kingdom a SignalP-style header (ACC|KINGDOM|...) names (default true) */
+    headerKingdoms: optional(boolean()),
     /** also keep the prediction files at this prefix (PREFIX.residues.csv, PREFIX.json, ...) */
     out: optional(path_),
+    /** a label for the predictions list */
+    name: optional(string({ minLength: 1, maxLength: 200 })),
+    /** what the sequences are (a file name), for notes and the list */
+    inputName: optional(string({ minLength: 1, maxLength: 500 })),
   }),
   attention: object(
     {
@@ -499,6 +558,8 @@ export const UI_JOB_SCHEMAS = {
     },
   ),
   'runs.evaluation': object({ ids: array(runId, { minItems: 1, maxItems: 64, unique: true }), root: runsRoot }),
+  /** fetch a public data set (data.list) into <home>/data/NAME; sets with a licence that is not open need acceptLicence */
+  'data.download': object({ name: string({ minLength: 1, maxLength: 100 }), acceptLicence: optional(boolean()) }),
   /** a run from a Hugging Face PEFT adapter: a folder on this machine or a Hub repository id (downloaded) */
   'runs.import-peft': object({
     source: string({ minLength: 1, maxLength: 4096 }),
@@ -521,6 +582,7 @@ export type PredictRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['predict']>;
 export type AttentionRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['attention']>;
 export type ExportRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['export']>;
 export type RunsEvaluationRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.evaluation']>;
+export type DataDownloadRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['data.download']>;
 export type ImportPeftRequest = SchemaType<(typeof UI_JOB_SCHEMAS)['runs.import-peft']>;
 
 export interface ImportPeftResult {
@@ -573,7 +635,10 @@ export interface PredictedSs {
   /** the class letters in probability order, e.g. 'GHIEBTSC' */
   states: string;
   ss8?: string;
+  /** SS8 runs: the SS8 call mapped to 3 states (what Q3 scores); SS3 runs: the argmax of p3 */
   ss3: string;
+  /** SS8 runs: the argmax of p3 (it can differ from ss3, which follows the SS8 call) */
+  ss3Argmax?: string;
   /** [length x 8] row-major; absent for SS3 runs */
   p8?: number[];
   /** [length x 3] row-major, H E C */
@@ -582,10 +647,20 @@ export interface PredictedSs {
 
 export interface PredictedSp {
   kingdom: string | null;
+  /** where the kingdom came from: a SignalP-style header, the chosen one, or none */
+  kingdomSource: 'header' | 'chosen' | 'none';
   prediction: string;
   typeProbabilities: Record<string, number>;
-  /** 1-based last residue of the signal peptide; null without one */
+  /** 1-based last residue of the signal peptide; null without one inside the window */
   cleavageSite: number | null;
+  /** probability that the signal peptide ends at cleavageSite; null without one */
+  cleavageSiteProbability: number | null;
+  /** [predictedResidues]: probability that the signal peptide ends after each residue */
+  csProbs: number[];
+  /** what is uncertain about this call (decode.ts) */
+  flags: { code: string; message: string }[];
+  /** type of the single most probable region path (flagged when it differs from `prediction`) */
+  bestPathType: string;
   /** residues read (the first 70) */
   predictedResidues: number;
   /** Viterbi region letters (S L T P I M O), one per predicted residue */
@@ -594,6 +669,8 @@ export interface PredictedSp {
   regionLetters: string;
   /** [predictedResidues x regionLetters.length]: posterior probability of each region letter */
   regionProbs: number[];
+  /** per-position probability of each region state that reaches 0.01 somewhere (SignalP 6.0's plot) */
+  regionCurves: { state: string; type: string; region: string; label: string; probs: number[] }[];
 }
 
 export interface PredictedSequence {
@@ -605,6 +682,13 @@ export interface PredictedSequence {
 
 export interface PredictResult {
   run: string;
+  /** the run's display name */
+  runName?: string;
+  createdAt: string;
+  /** the label given with the request */
+  name?: string;
+  /** what the sequences were (a file name) */
+  inputName?: string;
   task: 'secondary-structure' | 'signal-peptide';
   runTask: string;
   /** the prediction JSON (what `export` reads) */
@@ -614,6 +698,23 @@ export interface PredictResult {
   notes: Note[];
   sequences: PredictedSequence[];
   seconds: number;
+}
+
+/** One prediction kept under <home>/predictions (predictions.list). */
+export interface PredictionSummary {
+  json: string;
+  createdAt: string;
+  run: string;
+  runName?: string;
+  task: PredictResult['task'];
+  runTask: string;
+  sequences: number;
+  /** the first few sequence ids */
+  ids: string[];
+  files: string[];
+  seconds: number;
+  name?: string;
+  inputName?: string;
 }
 
 export interface AttentionResult {
@@ -647,6 +748,13 @@ export interface ExportResult {
   files: ExportedFile[];
   /** what the structure annotation did (pdb) */
   structureSummary?: string;
+  /** pdb: the annotated chain's residues and the sequence position each one shows (for the 3D view) */
+  structure?: {
+    sequenceId: string;
+    chain: string;
+    format: 'pdb' | 'mmcif';
+    residues: { resSeq: string; iCode: string; resName: string; /** 1-based; null: no position of the sequence */ position: number | null }[];
+  };
 }
 
 export interface ClassScore {
@@ -682,6 +790,7 @@ export interface JobKinds {
   attention: AttentionRequest;
   export: ExportRequest;
   'runs.evaluation': RunsEvaluationRequest;
+  'data.download': DataDownloadRequest;
   'runs.import-peft': ImportPeftRequest;
 }
 
@@ -693,5 +802,6 @@ export interface JobResults {
   attention: AttentionResult;
   export: ExportResult;
   'runs.evaluation': RunsEvaluationResult;
+  'data.download': InstalledDataset;
   'runs.import-peft': ImportPeftResult;
 }

@@ -9,7 +9,11 @@ import pkg from '../../package.json' with { type: 'json' };
 import type { CallWorker } from '../engine/jobs/calls.js';
 import type { JobQueue } from '../engine/jobs/queue.js';
 import { listRegistryModels } from '../engine/models/registry.js';
-import { listInstalledModels, plmwHome } from '../engine/models/store.js';
+import { listInstalledModels, plmwHome, removeModel } from '../engine/models/store.js';
+import { listDatasets } from '../engine/datasets/store.js';
+import { listPredictions, predictionResult } from '../engine/predictions/store.js';
+import { defaultResourcesDir, listSamples } from '../engine/samples.js';
+import { readSession, writeSessionPart } from '../engine/session/store.js';
 import { compareRuns, deleteRun, listRuns, openRun, renameRun, runsRoot } from '../engine/runs/store.js';
 import { loadSettings, saveSettings, settingsFile } from '../settings/settings.js';
 import {
@@ -35,6 +39,8 @@ export interface ApiServiceOptions {
   home?: string;
   /** settings file (default <home>/settings.json; Electron: <userData>/settings.json) */
   settingsFile?: string;
+  /** the shipped resources/ folder (samples); default: the checkout's */
+  resourcesDir?: string;
   /** native file dialog (Electron front only) */
   openDialog?: (o: { kind: 'fasta' | 'structure'; multiple: boolean }) => Promise<string[]>;
   /** runs the heavy calls (FASTA parsing, model import) off the main thread; without one they run here */
@@ -191,6 +197,26 @@ export class ApiService {
       if (!this.o.openDialog) throw new ApiError('unsupported', `native file dialogs exist only in the desktop app (this is the ${this.o.front} front): pick or drop the file in the page instead`);
       return { paths: await this.o.openDialog({ kind: r.kind, multiple: r.multiple ?? false }) };
     },
+    'models.remove': async (r) => {
+      const installed = await listInstalledModels({ home: this.modelHome() });
+      if (!installed.some((m) => m.name === r.name)) throw new ApiError('not_found', `no installed model '${r.name}' in ${this.modelHome()}`);
+      await removeModel(r.name, { home: this.modelHome() });
+      return { removed: r.name };
+    },
+    // jobs write predictions and data sets under their store root (the model folder when one is set)
+    'predictions.list': async () => listPredictions(this.modelHome()),
+    'predictions.get': async (r) => predictionResult(r.json),
+    'session.get': async () => readSession(this.home),
+    'session.set': async (r) => {
+      try {
+        return await writeSessionPart(this.home, r.part, r.value);
+      } catch (e) {
+        if (e instanceof RangeError) throw new ApiError('bad_request', e.message, 'value');
+        throw e;
+      }
+    },
+    'data.list': async () => listDatasets(this.modelHome()),
+    'samples.list': async () => listSamples(this.o.resourcesDir ?? defaultResourcesDir()),
   };
 
   private settingsResponse() {

@@ -8,7 +8,7 @@
 // Temporaries are named `.<target>~plmw-<host>-<pid>-<random>.tmp`, so that a later start can
 // tell its own leftovers from a live writer's (sweepStaleTemporaries) and signal handlers can
 // remove the ones this process has open (removeLiveTemporaries).
-import { randomBytes } from 'node:crypto';
+import { type Hash, createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,16 @@ export const atomicIo = {
   closeSync: fs.closeSync,
   renameSync: fs.renameSync,
   ftruncateSync: fs.ftruncateSync,
+  linkSync: fs.linkSync,
+  /** free bytes for an unprivileged writer on the file system holding `dir` (undefined: unknown) */
+  freeBytes(dir: string): number | undefined {
+    try {
+      const st = fs.statfsSync(dir);
+      return Number(st.bavail) * Number(st.bsize);
+    } catch {
+      return undefined;
+    }
+  },
 };
 
 /** A write or read that could not complete: names the file, what it needed and the OS reason. */
@@ -51,31 +61,42 @@ const REASONS: Record<string, string> = {
   EFBIG: 'file too large',
 };
 
-function describe(e: unknown): { code: string; reason: string } {
-  const code = (e as NodeJS.ErrnoException)?.code ?? 'EIO';
-  return { code, reason: REASONS[code] ?? ((e as Error)?.message || String(e)) };
+const SPACE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** An error the operating system raised (it carries an errno code such as ENOSPC). */
+export function isOsError(e: unknown): e is NodeJS.ErrnoException {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code);
 }
 
-/** Turns an OS error into a WriteError naming the file (a WriteError passes through). */
-export function writeFailure(file: string, e: unknown, bytesNeeded?: number, verb: 'write' | 'read' = 'write'): WriteError {
-  if (e instanceof WriteError) return e;
-  const { code, reason } = describe(e);
-  const need = bytesNeeded !== undefined ? ` (${bytesNeeded} bytes needed)` : '';
-  return new WriteError(file, code, `${file}: cannot ${verb}: ${reason}${need} [${code}]`, bytesNeeded);
+/** The sentence for an OS error code ("no space left on device"), else the error's own message. */
+export function osReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return (code && REASONS[code]) ?? ((e as Error)?.message || String(e));
 }
 
-/** Writes all of `data` at `position` (or the current offset when null), looping on short counts. */
+/**
+ * Turns an OS error into a WriteError naming the file (a WriteError passes through). Anything
+ * else (a bug, a bad argument) is returned as it is: it is not the disk's fault.
+ */
+export function writeFailure(file: string, e: unknown, bytesNeeded?: number, verb: 'write' | 'read' = 'write'): Error {
+  if (e instanceof WriteError || !isOsError(e)) return e as Error;
+  const code = e.code!;
+  // The size matters when space ran out; for a missing folder or a permission it is noise.
+  const need = bytesNeeded !== undefined && SPACE_CODES.has(code) ? ` (${bytesNeeded} bytes needed)` : '';
+  return new WriteError(file, code, `${file}: cannot ${verb}: ${osReason(e)}${need} [${code}]`, bytesNeeded);
+}
+
+/**
+ * Writes all of `data` at `position` (or the current offset when null), looping on short counts.
+ * Throws the OS error as it is (callers name the file and the size through writeFailure); a
+ * zero count, which never makes progress, counts as a full device.
+ */
 export function writeFully(fd: number, data: Uint8Array, position: number | null, file: string): void {
   let done = 0;
   while (done < data.length) {
-    let n: number;
-    try {
-      n = atomicIo.writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
-    } catch (e) {
-      throw writeFailure(file, e, data.length);
-    }
-    // A zero count with no error never makes progress: treat it as a full device.
-    if (n <= 0) throw new WriteError(file, 'ENOSPC', `${file}: ${REASONS.ENOSPC} (wrote ${done} of ${data.length} bytes) [ENOSPC]`, data.length);
+    const n = atomicIo.writeSync(fd, data, done, data.length - done, position === null ? null : position + done);
+    if (n <= 0) throw Object.assign(new Error(`${file}: wrote ${done} of ${data.length} bytes, then the device took no more`), { code: 'ENOSPC' });
     done += n;
   }
 }
@@ -95,23 +116,92 @@ export function readFully(fd: number, dst: Uint8Array, position: number, file: s
   }
 }
 
+/** Reads a whole file in checked 4 MB pieces (one reused buffer), handing each piece to `f`. */
+export function forEachPiece(file: string, f: (piece: Uint8Array) => void): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw writeFailure(file, e, undefined, 'read');
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = new Uint8Array(Math.min(size, 1 << 22) || 1);
+    for (let done = 0; done < size; ) {
+      const piece = buf.subarray(0, Math.min(buf.length, size - done));
+      readFully(fd, piece, done, file);
+      f(piece);
+      done += piece.length;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** sha256 (hex) of a file's content. */
+export function sha256OfFile(file: string): string {
+  const h = createHash('sha256');
+  forEachPiece(file, (piece) => h.update(piece));
+  return h.digest('hex');
+}
+
 const HOST = os.hostname().replace(/[^A-Za-z0-9_]/g, '_').slice(0, 40) || 'host';
 const TEMP_RE = /^\..+~plmw-([A-Za-z0-9_]+)-(\d+)-[0-9a-f]+\.tmp$/;
 
+/** Bytes of the target's name kept in its temporary's name (file names are limited to 255 bytes). */
+const NAME_BYTES = 160;
+
 /** The temporary name for `file`: hidden, in the same folder (so the rename stays on one device). */
 export function temporaryPath(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}~plmw-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  let base = path.basename(file);
+  while (Buffer.byteLength(base) > NAME_BYTES) base = base.slice(0, -1);
+  return path.join(path.dirname(file), `.${base}~plmw-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
 }
 
-/** Temporaries this process has open: removed by removeLiveTemporaries on a signal or cancel. */
-const live = new Set<string>();
+/** Is `name` (a bare file name) one of the writer's temporaries? */
+export function isTemporaryName(name: string): boolean {
+  return TEMP_RE.test(name);
+}
 
-/** Removes every temporary this process still has open (synchronous: safe in a signal handler). */
-export function removeLiveTemporaries(): number {
+/**
+ * Temporaries this process has open: removed by removeLiveTemporaries on a signal, a cancel or
+ * at exit. A worker thread has its own copy of this module; the job queue adopts the worker's
+ * temporaries into the main thread's set (watchTemporaries + adoptTemporary), so a worker that
+ * is terminated, or a process that is signalled while a worker writes, leaves nothing behind.
+ */
+const live = new Set<string>();
+const watchers = new Set<(file: string, open: boolean) => void>();
+
+/**
+ * Counts a file as one that must not outlive this process's work (a temporary, a lock file):
+ * removed by removeLiveTemporaries on a signal or at exit, and by the job queue when the worker
+ * thread that held it dies. `open` false: it was published or released, forget it.
+ */
+export function trackOwnedFile(file: string, open: boolean): void {
+  if (open) live.add(file);
+  else live.delete(file);
+  for (const w of watchers) w(file, open);
+}
+const track = trackOwnedFile;
+
+/** Calls `f` whenever a temporary is created (open) or committed/removed (closed). */
+export function watchTemporaries(f: (file: string, open: boolean) => void): () => void {
+  watchers.add(f);
+  return () => watchers.delete(f);
+}
+
+/** Counts another thread's temporary as this process's own (or forgets it: `open` false). */
+export function adoptTemporary(file: string, open = true): void {
+  if (open) live.add(file);
+  else live.delete(file);
+}
+
+/** Removes the given temporaries (or every one this process still has open); synchronous, so safe in a signal or exit handler. */
+export function removeLiveTemporaries(only?: Iterable<string>): number {
   let n = 0;
-  for (const t of [...live]) {
+  for (const t of only ? [...only] : [...live]) {
     try {
-      fs.rmSync(t, { force: true });
+      fs.rmSync(t, { force: true, recursive: true });
       n++;
     } catch {
       // a temporary that cannot be removed now is swept at the next start
@@ -121,12 +211,18 @@ export function removeLiveTemporaries(): number {
   return n;
 }
 
+// Whatever way the process ends normally (including process.exit from a signal handler), no
+// temporary outlives it. A SIGKILL is the one case left to sweepStaleTemporaries.
+process.on('exit', () => removeLiveTemporaries());
+
 /** Paths of the temporaries this process has open (for tests and diagnostics). */
 export function liveTemporaries(): string[] {
   return [...live];
 }
 
-function pidAlive(pid: number): boolean {
+/** Is a process with this id alive on this host? (EPERM: alive but not ours.) */
+export function pidAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -184,6 +280,26 @@ function fsyncDir(dir: string): void {
 
 const toBytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
 
+const formatBytes = (n: number): string => (n < 10_000 ? `${n} bytes` : n < 10_000_000 ? `${(n / 1e3).toFixed(0)} kB` : `${(n / 1e6).toFixed(0)} MB`);
+
+/**
+ * Refuses, before anything is written, a file of `bytes` that cannot fit in the free space of
+ * `dir`'s file system (a write that would fill the disk to the last byte fails anyway, after
+ * costing the time to write and leaving other programs without space).
+ */
+export function assertSpaceFor(file: string, bytes: number): void {
+  const free = atomicIo.freeBytes(path.dirname(file));
+  if (free === undefined || bytes <= free) return;
+  throw new WriteError(file, 'ENOSPC', `${file}: cannot write: no space left on device (${bytes} bytes needed, ${formatBytes(free)} free) [ENOSPC]`, bytes);
+}
+
+export interface AtomicFileOptions {
+  /** the final size when known: checked against the free space first, and named in errors */
+  expectedBytes?: number;
+  /** keep a sha256 of the bytes appended with write() (see digest()) */
+  hash?: boolean;
+}
+
 /**
  * A file being written: appended to (or written at positions) under its temporary name, and
  * published by commit(). abort() (or any failed write) removes the temporary.
@@ -191,26 +307,31 @@ const toBytes = (data: string | Uint8Array): Uint8Array => (typeof data === 'str
 export class AtomicFile {
   private fd: number | null;
   private written = 0;
+  private readonly hash: Hash | undefined;
 
   private constructor(
     readonly target: string,
     readonly temporary: string,
     fd: number,
+    private readonly expectedBytes: number | undefined,
+    hash: boolean,
   ) {
     this.fd = fd;
+    this.hash = hash ? createHash('sha256') : undefined;
   }
 
   /** Starts writing `target` (nothing changes at that path until commit). */
-  static create(target: string): AtomicFile {
+  static create(target: string, o: AtomicFileOptions = {}): AtomicFile {
+    if (o.expectedBytes !== undefined) assertSpaceFor(target, o.expectedBytes);
     const tmp = temporaryPath(target);
     let fd: number;
     try {
       fd = atomicIo.openSync(tmp, 'w+');
     } catch (e) {
-      throw writeFailure(target, e);
+      throw writeFailure(target, e, o.expectedBytes);
     }
-    live.add(tmp);
-    return new AtomicFile(target, tmp, fd);
+    track(tmp, true);
+    return new AtomicFile(target, tmp, fd, o.expectedBytes, o.hash === true);
   }
 
   /** Bytes appended so far (the file's size unless writeAt went past it). */
@@ -226,13 +347,21 @@ export class AtomicFile {
   /** Appends data; on failure the temporary is removed and a WriteError names the target. */
   write(data: string | Uint8Array): void {
     const bytes = toBytes(data);
-    this.guard(() => writeFully(this.handle(), bytes, this.written, this.target), bytes.length);
+    this.guard(() => writeFully(this.handle(), bytes, this.written, this.target), this.written + bytes.length);
     this.written += bytes.length;
+    this.hash?.update(bytes);
+  }
+
+  /** sha256 (hex) of everything appended with write(); only with the `hash` option and without writeAt. */
+  digest(): string {
+    if (!this.hash) throw new Error(`${this.target}: created without the hash option`);
+    return this.hash.copy().digest('hex');
   }
 
   /** Writes at an absolute position (for formats whose header is known last). */
   writeAt(data: Uint8Array, position: number): void {
-    this.guard(() => writeFully(this.handle(), data, position, this.target), data.length);
+    if (this.hash) throw new Error(`${this.target}: writeAt on a hashed file`);
+    this.guard(() => writeFully(this.handle(), data, position, this.target), Math.max(this.written, position + data.length));
     this.written = Math.max(this.written, position + data.length);
   }
 
@@ -246,12 +375,37 @@ export class AtomicFile {
     const fd = this.handle();
     this.guard(() => {
       atomicIo.fsyncSync(fd);
+      keepMode(fd, this.target);
       atomicIo.closeSync(fd);
       this.fd = null;
       atomicIo.renameSync(this.temporary, this.target);
     }, this.written);
-    live.delete(this.temporary);
+    track(this.temporary, false);
     fsyncDir(path.dirname(this.target));
+  }
+
+  /**
+   * Publishes the file only if nothing exists at the target yet (a hard link is atomic and
+   * fails when the name is taken): returns false, and removes the temporary, when it does.
+   * Lock files are created this way, complete from their first instant.
+   */
+  commitIfAbsent(): boolean {
+    const fd = this.handle();
+    let created = false;
+    this.guard(() => {
+      atomicIo.fsyncSync(fd);
+      atomicIo.closeSync(fd);
+      this.fd = null;
+      try {
+        atomicIo.linkSync(this.temporary, this.target);
+        created = true;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+    }, this.written);
+    this.abort();
+    if (created) fsyncDir(path.dirname(this.target));
+    return created;
   }
 
   /** Drops the temporary; the target is untouched. Safe to call twice. */
@@ -265,7 +419,7 @@ export class AtomicFile {
       this.fd = null;
     }
     fs.rmSync(this.temporary, { force: true });
-    live.delete(this.temporary);
+    track(this.temporary, false);
   }
 
   private guard(f: () => void, bytesNeeded?: number): void {
@@ -273,21 +427,57 @@ export class AtomicFile {
       f();
     } catch (e) {
       this.abort();
-      throw writeFailure(this.target, e, bytesNeeded);
+      throw writeFailure(this.target, e, this.expectedBytes ?? bytesNeeded);
     }
   }
 }
 
+/** A replaced file keeps its permissions (a private settings file stays private). */
+function keepMode(fd: number, target: string): void {
+  let mode: number;
+  try {
+    mode = fs.statSync(target).mode & 0o7777;
+  } catch {
+    return; // a new file: the process's umask decides
+  }
+  fs.fchmodSync(fd, mode);
+}
+
 /** Writes a whole file atomically. */
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const f = AtomicFile.create(file);
-  f.write(data);
+  const bytes = toBytes(data);
+  const f = AtomicFile.create(file, { expectedBytes: bytes.length });
+  f.write(bytes);
   f.commit();
 }
 
+/** Pretty-printed JSON with a final newline, as every JSON file of the product is written. */
+export const jsonText = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+
 /** Writes pretty-printed JSON atomically (async signature kept for existing callers). */
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
-  writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+  writeFileAtomic(file, jsonText(value));
+}
+
+/**
+ * Copies a file to `to` through the writer (the copy appears complete or not at all; reads and
+ * writes are checked), in 4 MB pieces so memory does not grow with the file.
+ */
+export function copyFileAtomic(from: string, to: string): void {
+  let size: number;
+  try {
+    size = fs.statSync(from).size;
+  } catch (e) {
+    throw writeFailure(from, e, undefined, 'read');
+  }
+  const out = AtomicFile.create(to, { expectedBytes: size });
+  try {
+    forEachPiece(from, (piece) => out.write(piece));
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 /**
@@ -297,6 +487,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
  */
 export function appendFileDurable(file: string, data: string | Uint8Array): void {
   const bytes = toBytes(data);
+  const existed = fs.existsSync(file);
   let fd: number;
   try {
     fd = atomicIo.openSync(file, 'a+');
@@ -320,6 +511,7 @@ export function appendFileDurable(file: string, data: string | Uint8Array): void
   } finally {
     atomicIo.closeSync(fd);
   }
+  if (!existed) fsyncDir(path.dirname(file));
 }
 
 /**
@@ -329,4 +521,33 @@ export function appendFileDurable(file: string, data: string | Uint8Array): void
  */
 export function createScratchFile(dir: string, name: string): AtomicFile {
   return AtomicFile.create(path.join(dir, name));
+}
+
+/**
+ * A scratch folder under the writer's temporary naming in `dir` (staging for a model import,
+ * a command's intermediate files): removed with the process's other temporaries on a signal or
+ * at exit, and by the next start's sweep after a SIGKILL. remove() deletes it when done;
+ * publish(target) renames it into place.
+ */
+export function createScratchDir(dir: string, name: string): { path: string; remove(): void; publish(target: string): void } {
+  const p = temporaryPath(path.join(dir, name));
+  try {
+    fs.mkdirSync(p, { recursive: true });
+  } catch (e) {
+    throw writeFailure(p, e);
+  }
+  track(p, true);
+  return {
+    path: p,
+    remove: () => removeLiveTemporaries([p]),
+    publish(target: string) {
+      try {
+        atomicIo.renameSync(p, target);
+      } catch (e) {
+        throw writeFailure(target, e);
+      }
+      track(p, false);
+      fsyncDir(path.dirname(target));
+    },
+  };
 }

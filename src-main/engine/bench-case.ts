@@ -4,7 +4,8 @@
 // Run as a script: `node --import tsx bench-case.ts '{"model": DIR, "case": {...}, ...}'`
 // prints one JSON line (CaseResult).
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createScratchDir } from './atomic.js';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,7 +101,8 @@ export async function runCase(req: CaseRequest): Promise<CaseResult> {
       tokens: c.length + 2, trainable: parameterCount(params), lengths: data.map((s) => s.sequence.length).concat(c.length), featureCacheLimit: config.featureCacheBytes,
     }).totalBytes;
   })();
-  const dir = mkdtempSync(path.join(tmpdir(), 'plmw-bench-'));
+  const scratch = createScratchDir(tmpdir(), 'plmw-bench');
+  const dir = scratch.path;
   const stepEnds: number[] = [];
   try {
     await train(dir, config, task, { train: data, val: data.slice(0, 1) }, {
@@ -109,7 +111,7 @@ export async function runCase(req: CaseRequest): Promise<CaseResult> {
       },
     });
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    scratch.remove();
   }
   const seconds = stepEnds.slice(1).map((t, i) => (t - stepEnds[i]) / 1000);
   return {

@@ -10,7 +10,7 @@
 // options: --port N (default 0: chosen by the OS), --no-open, --renderer DIR (serve another
 // built renderer folder; no build), --home DIR (data root instead of $PLMW_HOME).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,14 +18,28 @@ import { parseArgs } from 'node:util';
 import { ApiService } from '../api/service.js';
 import { CallWorker } from '../engine/jobs/calls.js';
 import { JobQueue } from '../engine/jobs/queue.js';
+import { plmwHome, sweepUserData } from '../engine/models/store.js';
 import { MAX_BODY_BYTES, startWebServer } from './server.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+/**
+ * electron-vite's command-line script. Its package exports only '.' and './package.json', so the
+ * script is found through the `bin` field of its package.json, not by a subpath.
+ */
+function electronViteBin(): string {
+  const req = createRequire(import.meta.url);
+  const pkgFile = req.resolve('electron-vite/package.json');
+  const { bin } = JSON.parse(readFileSync(pkgFile, 'utf8')) as { bin?: string | Record<string, string> };
+  const rel = typeof bin === 'string' ? bin : bin?.['electron-vite'];
+  if (!rel) throw new Error(`${pkgFile}: no 'electron-vite' command in its bin field`);
+  return path.join(path.dirname(pkgFile), rel);
+}
+
 function ensureRenderer(dir: string): void {
   if (existsSync(path.join(dir, 'index.html'))) return;
   process.stderr.write(`plm-workbench: ${dir} is missing; building the renderer (electron-vite build)\n`);
-  const bin = createRequire(import.meta.url).resolve('electron-vite/bin/electron-vite.js');
+  const bin = electronViteBin();
   // Build output goes to stderr: stdout carries only the address line.
   const r = spawnSync(process.execPath, [bin, 'build'], { cwd: REPO, stdio: ['ignore', 2, 2] });
   if (r.status !== 0 || !existsSync(path.join(dir, 'index.html'))) {
@@ -60,6 +74,7 @@ async function main(argv: string[]): Promise<void> {
   const rendererDir = v.renderer ? path.resolve(v.renderer) : path.join(REPO, 'out', 'renderer');
   if (!v.renderer) ensureRenderer(rendererDir);
 
+  sweepUserData(v.home ? path.resolve(v.home) : plmwHome());
   const jobs = new JobQueue();
   const calls = new CallWorker();
   const service = new ApiService({ front: 'web', jobs, calls, home: v.home, limits: { requestBodyBytes: MAX_BODY_BYTES } });

@@ -51,12 +51,12 @@ describe('validation', () => {
 
   it('answers an envelope through handle(), never throwing', async () => {
     expect(await api.handle(42, {})).toEqual({ ok: false, error: { code: 'unknown_method', message: 'method must be a string' } });
-    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'runs.evaluation', 'runs.import-peft'] } });
+    expect(await api.handle('health', undefined)).toMatchObject({ ok: true, result: { name: 'plm-workbench', front: 'cli', jobKinds: ['infer', 'models.download', 'selftest', 'train', 'train.resume', 'train.estimate', 'predict', 'attention', 'export', 'data.download', 'runs.evaluation', 'runs.import-peft'] } });
   });
 
   it('has a schema for every plain method and every built-in job kind', () => {
     expect(Object.keys(REQUEST_SCHEMAS).sort()).toEqual(
-      ['dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'jobs.result', 'models.import', 'models.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'settings.get', 'settings.set'].sort(),
+      ['data.list', 'dialog.open', 'fasta.parse', 'health', 'jobs.cancel', 'jobs.list', 'jobs.result', 'models.import', 'models.list', 'models.remove', 'predictions.get', 'predictions.list', 'runs.compare', 'runs.delete', 'runs.get', 'runs.list', 'runs.rename', 'samples.list', 'session.get', 'session.set', 'settings.get', 'settings.set'].sort(),
     );
     for (const k of Object.keys(JOB_SCHEMAS)) expect(getJobKind(k), k).toBeDefined();
   });

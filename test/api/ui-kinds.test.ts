@@ -93,6 +93,12 @@ describe('train', () => {
     const progress = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'train');
     expect(progress.some((p) => typeof p.loss === 'number' && p.phase.startsWith('train'))).toBe(true);
     expect(progress.some((p) => p.metric?.name === 'q8' && p.metric.value >= 0 && p.metric.value <= 1)).toBe(true);
+    // a validation's message repeats the training ETA of the step before it (no flash of "ETA 0")
+    progress.forEach((p, i) => {
+      if (!p.phase.startsWith('validated')) return;
+      const before = progress.slice(0, i).filter((q) => q.phase.startsWith('train')).at(-1)!;
+      expect(p.etaSeconds).toBe(before.etaSeconds);
+    });
     expect(trained.evaluation?.classes.map((c) => c.label).join('')).toBe(SS8_STATES);
     expect(trained.evaluation?.classes3?.map((c) => c.label).join('')).toBe('HEC');
     expect(trained.evaluation?.summary.q8).toBeCloseTo(trained.best!.value, 6);
@@ -177,6 +183,22 @@ describe('predict', () => {
     const csv = parseCsv(readFileSync(predicted.files.find((f) => f.endsWith('.residues.csv'))!, 'utf8'));
     expect(csv).toHaveLength(1 + SEQS[0].sequence.length + SEQS[1].sequence.length);
     expect(csv[1].slice(0, 4)).toEqual(['q1', '1', 'M', predicted.sequences[0].ss!.ss8![0]]);
+    // progress while predicting: sequences done, with no ETA outside the prediction itself
+    const phases = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict').map((e) => [e.phase, e.done, e.total]);
+    expect(phases).toContainEqual(['predicting', 2, 2]);
+    expect(phases.map((p) => p[0])).toEqual(expect.arrayContaining(['reading the input', 'loading the model', 'writing files']));
+  });
+
+  it('lists the kept predictions from disk (as after a reload) and reopens one as the job returned it', async () => {
+    const { predictions, problems } = await api.call('predictions.list', {});
+    expect(problems).toEqual([]);
+    const entry = predictions.find((p) => p.json === predicted.json)!;
+    expect(entry).toMatchObject({ run: 'lora-a', runName: 'LoRA A', task: 'secondary-structure', sequences: 2, ids: ['q1', 'q2'], inputName: 'the selected sequences' });
+    expect(Date.parse(entry.createdAt)).toBeGreaterThan(Date.now() - 600_000);
+    const again = await api.call('predictions.get', { json: predicted.json });
+    expect(again.sequences).toEqual(predicted.sequences);
+    expect(again.runName).toBe('LoRA A');
+    expect(await badRequest('predictions.get', { json: '/etc/passwd' })).toMatchObject({ field: 'json' });
   });
 
   it('writes the files at a prefix on request; unknown runs fail', async () => {
@@ -270,7 +292,11 @@ describe('export', () => {
     expect(r.files.map((f) => path.basename(f.path))).toEqual(['ubq.residues.csv', 'ubq.gff3', 'ubq.fasta', 'ubq.json', 'ubq.ubq.annotated.pdb']);
     for (const f of r.files) expect(readFileSync(f.path, 'utf8')).toBe(f.text);
     const csv = parseCsv(r.files[0].text!);
-    expect(csv[0].slice(0, 5)).toEqual(['id', 'position', 'residue', 'ss8', 'ss3']);
+    expect(csv[0].slice(0, 6)).toEqual(['id', 'position', 'residue', 'ss8', 'ss3_from_ss8', 'ss3_argmax_p3']);
+    // the view gets both SS3 rules; they agree where the argmax of p3 is the SS8 call's class
+    const ss = p.sequences[0].ss!;
+    expect(ss.ss3Argmax).toBe(csv.slice(1).map((row) => row[5]).join(''));
+    for (let k = 0; k < seq.length; k++) expect(ss.ss3Argmax![k]).toBe('HEC'[[0, 1, 2].reduce((a, c) => (ss.p3[3 * k + c] > ss.p3[3 * k + a] ? c : a), 0)]);
     expect(csv).toHaveLength(seq.length + 1);
     const ss3 = p.sequences[0].ss!.ss3;
     const gff = r.files[1].text!.trim().split('\n');
@@ -282,6 +308,10 @@ describe('export', () => {
     expect(JSON.parse(r.files[3].text!).sequences[0].id).toBe('ubq');
     expect(r.structureSummary).toMatch(/atoms of chain A updated/);
     expect(r.files[4].text).toMatch(/^ATOM/m);
+    // the annotation names the run and the model it was trained on
+    expect(r.files[4].text).toMatch(/^REMARK 950 {2}RUN: LoRA A +$/m);
+    expect(r.files[4].text).toMatch(/^REMARK 950 {2}MODEL: esm2-tiny-random +$/m);
+    expect(r.files[4].text).not.toMatch(/MODEL: \?/);
     expect(await badRequest('export', { prediction: p.json, formats: ['pdb'], outDir })).toMatchObject({ field: 'structure' });
   });
 });
@@ -307,6 +337,9 @@ describe('signal peptides', () => {
     expect(await failure('predict', { run: 'sp-probe', sequences: SEQS })).toMatch(/kingdom/);
     const p = await run<PredictResult>('predict', { run: 'sp-probe', sequences: SEQS, kingdom: 'EUKARYA' });
     expect(p.task).toBe('signal-peptide');
+    // the decoding has its own phase in the progress, counted per sequence
+    const decoding = events.filter((e): e is { type: 'job.progress' } & JobProgress => e.type === 'job.progress' && e.kind === 'predict' && e.phase.startsWith('decoding'));
+    expect(decoding.at(-1)).toMatchObject({ done: SEQS.length, total: SEQS.length });
     const sp = p.sequences[0].sp!;
     expect(sp.predictedResidues).toBe(70);
     expect(sp.regions).toHaveLength(70);
@@ -317,6 +350,14 @@ describe('signal peptides', () => {
     expect(p.sequences[1].sp!.predictedResidues).toBe(SEQS[1].sequence.length);
     const e = await run<ExportResult>('export', { prediction: p.json, formats: ['csv', 'gff3', 'fasta'], outDir: path.join(home, 'sp-out') });
     expect(e.files.map((f) => path.basename(f.path))).toEqual(['sp-probe.residues.csv', 'sp-probe.summary.csv', 'sp-probe.gff3', 'sp-probe.mature.fasta']);
-    expect(e.files[1].text!.split('\n')[0]).toBe('id,prediction,p_NO_SP,p_SP,p_LIPO,p_TAT,p_TATLIPO,p_PILIN,cs_position');
+    expect(e.files[1].text!.split('\n')[0]).toBe('id,kingdom,kingdom_source,prediction,p_NO_SP,p_SP,p_LIPO,p_TAT,p_TATLIPO,p_PILIN,cs_position,cs_probability,flags');
+    // SignalP 6.0's plot: per-state curves that sum with the rest to 1, and the cleavage-site curve
+    expect(sp.kingdomSource).toBe('chosen');
+    expect(sp.csProbs).toHaveLength(70);
+    expect(sp.regionCurves.length).toBeGreaterThan(0);
+    for (const c of sp.regionCurves) expect(c.probs).toHaveLength(70);
+    const s0 = sp.regionCurves.reduce((a, c) => a + c.probs[0], 0);
+    expect(s0).toBeLessThanOrEqual(1 + 1e-3);
+    if (sp.cleavageSite !== null) expect(sp.cleavageSiteProbability).toBeCloseTo(sp.csProbs[sp.cleavageSite - 1], 3);
   });
 });

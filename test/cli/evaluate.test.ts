@@ -84,7 +84,8 @@ describe('plmw evaluate', () => {
     expect(pr.status, pr.stderr).toBe(0);
     const rows = parseCsv(readFileSync(f('ss-pred.residues.csv'), 'utf8'));
     const h = rows[0];
-    const [iId, iPos, iSs8, iSs3] = ['id', 'position', 'ss8', 'ss3'].map((c) => h.indexOf(c));
+    // Q3 scores the SS8 call mapped to 3 states: the ss3_from_ss8 column
+    const [iId, iPos, iSs8, iSs3] = ['id', 'position', 'ss8', 'ss3_from_ss8'].map((c) => h.indexOf(c));
     const pred8 = new Map<string, number[]>();
     const pred3 = new Map<string, number[]>();
     for (const r of rows.slice(1)) {
@@ -134,8 +135,10 @@ describe('plmw evaluate', () => {
     const pr = plmw('predict', '--run', f('sp-run'), '--fasta', f('sp-test.fasta'), '--out', f('sp-pred'), '--provider', 'cpu');
     expect(pr.status, pr.stderr).toBe(0);
     const rows = parseCsv(readFileSync(f('sp-pred.summary.csv'), 'utf8'));
-    expect(rows[0]).toEqual(['id', 'prediction', 'p_NO_SP', 'p_SP', 'p_LIPO', 'p_TAT', 'p_TATLIPO', 'p_PILIN', 'cs_position']);
-    const pred = new Map(rows.slice(1).map((r) => [r[0], { type: r[1], cs: r[8] === '' ? null : Number(r[8]) }]));
+    expect(rows[0]).toEqual(['id', 'kingdom', 'kingdom_source', 'prediction', 'p_NO_SP', 'p_SP', 'p_LIPO', 'p_TAT', 'p_TATLIPO', 'p_PILIN', 'cs_position', 'cs_probability', 'flags']);
+    // predict keeps the whole SignalP-style id (ACC|KINGDOM|TYPE|PARTITION); evaluate names records by accession
+    const accession = (id: string) => id.split('|')[0];
+    const pred = new Map(rows.slice(1).map((r) => [accession(r[0]), { type: r[3], cs: r[10] === '' ? null : Number(r[10]) }]));
     const truth = spTest.map((x) => {
       let cs = 0;
       while (cs < x.labels!.length && 'SLTP'.includes(x.labels![cs])) cs++;
@@ -183,7 +186,7 @@ describe('plmw evaluate', () => {
     const gff = readFileSync(f('sp-pred.gff3'), 'utf8').trim().split('\n');
     expect(gff[0]).toBe('## gff-version 3');
     const withSp = [...pred].filter(([, p]) => p.type !== 'NO_SP' && p.cs !== null);
-    expect(gff.slice(1).map((l) => l.split('\t')[0])).toEqual(withSp.map(([id]) => id));
+    expect(gff.slice(1).map((l) => accession(l.split('\t')[0]))).toEqual(withSp.map(([id]) => id));
     gff.slice(1).forEach((l, i) => expect(Number(l.split('\t')[4])).toBe(withSp[i][1].cs));
   });
 

@@ -29,6 +29,8 @@ export interface HubOptions {
   /** send the first 128 KiB of a body (stallAt bytes), then hold the connection open without sending more */
   stall?: boolean;
   stallAt?: number;
+  /** send bodies in 32 KiB pieces, this many ms apart */
+  trickleMs?: number;
 }
 
 export interface Hub {
@@ -113,6 +115,15 @@ export async function startHub(opts: HubOptions): Promise<Hub> {
     }
     const at = opts.stallAt ?? 131072;
     if (opts.stall && part.length > at) return void res.write(part.subarray(0, at));
+    if (opts.trickleMs) {
+      const send = (from: number): void => {
+        if (res.destroyed) return;
+        if (from + 32768 >= part.length) return void res.end(part.subarray(from));
+        res.write(part.subarray(from, from + 32768));
+        setTimeout(() => send(from + 32768), opts.trickleMs);
+      };
+      return send(0);
+    }
     res.end(part);
   }
 

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -61,6 +61,7 @@ describe('importing a local directory', () => {
       size: 430832,
       sha256: sha(path.join(tiny, 'model.safetensors')),
       verified: 'none',
+      mtimeMs: statSync(path.join(m.dir, 'model.safetensors')).mtimeMs,
     });
     expect(validateModelDir(m.dir).weights.layers).toHaveLength(2);
     expect(readdirSync(path.join(home, 'models'))).toEqual(['tiny']); // no staging left

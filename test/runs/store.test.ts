@@ -83,9 +83,11 @@ describe('list', () => {
     mkdirSync(dir);
     const script = `
       const fs = require('fs'), os = require('os');
-      const beat = () => fs.writeFileSync(${JSON.stringify(path.join(dir, 'run.json'))}, JSON.stringify({
+      const file = ${JSON.stringify(path.join(dir, 'run.json'))};
+      // rewritten as the trainer does (temporary, then rename), so a reader never sees half a file
+      const beat = () => { fs.writeFileSync(file + '.tmp', JSON.stringify({
         format: 1, id: 'killed', name: 'killed', createdAt: new Date().toISOString(), updatedAt: new Date().toISOString(),
-        status: 'running', pid: process.pid, hostname: os.hostname() }));
+        status: 'running', pid: process.pid, hostname: os.hostname() })); fs.renameSync(file + '.tmp', file); };
       beat(); setInterval(beat, 50); console.log('ready');`;
     const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     await new Promise<void>((r) => child.stdout!.once('data', () => r()));

@@ -73,6 +73,7 @@ vi.mock('electron', () => {
       whenReady: () => Promise.resolve(),
       on: (ev: string, fn: Listener) => h.appEvents.set(ev, fn),
       getPath: (name: string) => (name === 'userData' ? h.userData : os.tmpdir()),
+      getAppPath: () => os.tmpdir(),
       isPackaged: false,
       quit: () => undefined,
     },

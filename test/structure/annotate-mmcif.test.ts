@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { annotateStructure, chainResidues, parseStructure } from '../../src-main/engine/export/structure/index.js';
 import { parseBlocks, tokenize, tokenValue, type Category, type Tokens } from '../../src-main/engine/export/structure/cif.js';
 import { shared } from '../helpers/paths.js';
+import { MIN_SEGMENT } from '../../src-main/engine/export/structure/ss.js';
+import { runLength } from '../helpers/runs-of-letters.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const QUOTED = path.join(HERE, 'fixtures', 'quoted.cif');
@@ -205,7 +207,7 @@ describe('1gbt.cif (trypsin numbering with insertion codes)', () => {
     const helices = rowsOf(conf.t, conf.c);
     expect(helices.every((r) => r.conf_type_id === 'HELX_P' && r.pdbx_pdb_helix_class === '1')).toBe(true);
     const range = category(outText, 'struct_sheet_range');
-    const want = (c: string) => new Set(order.map((_, k) => k).filter((k) => ss3[k] === c));
+    const want = (c: 'H' | 'E') => new Set(order.map((_, k) => k).filter((k) => ss3[k] === c && runLength(ss3, k) >= MIN_SEGMENT[c]));
     expect(cover(helices)).toEqual(want('H'));
     expect(cover(rowsOf(range.t, range.c))).toEqual(want('E'));
     // the old sheet order and hydrogen-bond rows described sheets that no longer exist

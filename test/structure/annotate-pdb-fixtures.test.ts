@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { annotateStructure, parseStructure, REMARK_NUMBER } from '../../src-main/engine/export/structure/index.js';
 import { shared } from '../helpers/paths.js';
+import { MIN_SEGMENT } from '../../src-main/engine/export/structure/ss.js';
+import { runLength } from '../helpers/runs-of-letters.js';
 
 /** Lines with their terminators, so that joining them gives the file back byte for byte. */
 const linesOf = (text: string) => text.match(/[^\r\n]*(\r\n|\n|\r|$)/g)!.filter((l, i, a) => l !== '' || i < a.length - 1);
@@ -157,7 +159,7 @@ describe.each(CASES)('annotating $file chain $chain', ({ file, chain, finalNewli
       const to = resAt(l, [29, 31], 33, [34, 37], 38);
       for (let k = from; k <= to; k++) covered.E.add(k);
     }
-    const want = (c: string) => new Set(residues.map((_, k) => k).filter((k) => ss3[k] === c));
+    const want = (c: 'H' | 'E') => new Set(residues.map((_, k) => k).filter((k) => ss3[k] === c && runLength(ss3, k) >= MIN_SEGMENT[c]));
     expect(covered.H).toEqual(want('H'));
     expect(covered.E).toEqual(want('E'));
     // placed before the coordinates and after SEQRES/HET/FORMUL, HELIX before SHEET

@@ -2,36 +2,30 @@
 // metrics.jsonl, a SIGKILLed run resumes to the same end, reuse of frozen outputs changes no
 // number, and trainable parameter counts are as each method defines them.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { encodeSs, SS8_STATES } from '../../src-main/engine/data/labels-ss.js';
+import { isTemporaryName } from '../../src-main/engine/atomic.js';
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { ssTask } from '../../src-main/engine/tasks/secondary-structure/task.js';
 import { listRuns } from '../../src-main/engine/runs/store.js';
 import { RunDir } from '../../src-main/engine/train/run-dir.js';
-import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../src-main/engine/train/trainer.js';
+import { type LabelledSequence, prepare, train } from '../../src-main/engine/train/trainer.js';
 import { REPO, fixtureModel } from '../helpers/paths.js';
 import { ssSubset } from '../helpers/ss-data.js';
+import { tinyLora, withoutTiming, writeSsFile } from '../helpers/train-files.js';
 
 const MODEL = fixtureModel('tiny');
 const task = ssTask('ss8');
 const tmp = (p: string) => mkdtempSync(path.join(tmpdir(), `plmw-${p}-`));
-const withoutTiming = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => {
-  const { elapsed_s: _e, sequences_per_s: _s, ...rest } = JSON.parse(l);
-  return JSON.stringify(rest);
-});
 
 let data: { train: LabelledSequence[]; val: LabelledSequence[] };
 beforeAll(async () => {
   data = { train: await ssSubset('CB433.txt', 48), val: await ssSubset('CASP12.txt', 12, 200) };
 });
 
-const config = (over: Partial<TrainerConfig> = {}): TrainerConfig => ({
-  ...TRAINER_DEFAULTS, model: MODEL, task: 'ss-ss8', method: 'lora', methodOptions: { r: 4, alpha: 8, dropout: 0.1, targets: ['query', 'value'] },
-  epochs: 3, batchSize: 8, lr: 5e-3, threads: 1, providers: ['cpu'], ...over,
-});
+const config = tinyLora;
 
 describe('trainer', () => {
   it('lowers the loss, writes run.json, metrics.jsonl and checkpoints of trainable tensors only', async () => {
@@ -89,14 +83,14 @@ describe('trainer', () => {
   });
 });
 
+const KILL_TRIALS = Number(process.env.PLMW_KILL_TRIALS ?? 1);
+
 describe('crash safety', () => {
   it('resumes a SIGKILLed run from its last checkpoint and ends with the same metrics', async () => {
     const dir = tmp('kill');
     const files = { train: path.join(dir, 'train.txt'), val: path.join(dir, 'val.txt') };
-    const write = (f: string, seqs: LabelledSequence[]) =>
-      writeFileSync(f, seqs.map((s) => `>${s.id}\n${s.sequence}\n${encodeSs(Array.from(s.labels, (c) => (c < 0 ? 7 : c)), SS8_STATES).replace(/C/g, 'L')}\n`).join(''));
-    write(files.train, data.train);
-    write(files.val, data.val);
+    writeSsFile(files.train, data.train);
+    writeSsFile(files.val, data.val);
     const args = (out: string) => ['--import', 'tsx', 'src-main/cli/main.ts', 'train', '--model', MODEL, '--task', 'ss', '--train', files.train, '--val', files.val,
       '--method', 'lora', '--r', '4', '--epochs', '4', '--batch', '4', '--lr', '0.005', '--checkpoint-every', '2', '--log-every', '1', '--threads', '1', '--provider', 'cpu', '--out', out];
     const run = (out: string, killAfterLines?: number) =>
@@ -116,18 +110,23 @@ describe('crash safety', () => {
       });
     const straight = path.join(dir, 'straight');
     expect(await run(straight)).toBe(0);
-    const killed = path.join(dir, 'killed');
-    const killAt = 8 + Math.floor(Math.random() * 20);
-    expect(await run(killed, killAt)).toBeNull(); // died by signal
-    const mid = JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8'));
-    expect(mid.status).toBe('running'); // what a kill leaves behind
-    new RunDir(killed).readMetrics(); // still readable
-    // the run store (what the app lists after a restart) shows it as interrupted
-    const listed = (await listRuns(dir)).find((r) => r.id === 'killed');
-    expect(listed?.status).toBe('interrupted');
-    expect(await run(killed)).toBe(0);
-    expect((await listRuns(dir)).find((r) => r.id === 'killed')?.status).toBe('completed');
-    expect(withoutTiming(path.join(killed, 'metrics.jsonl'))).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
-    expect(JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8')).final).toEqual(JSON.parse(readFileSync(path.join(straight, 'run.json'), 'utf8')).final);
-  });
+    // One trial in the suite; PLMW_KILL_TRIALS=N runs N (the README's figures).
+    for (let t = 0; t < KILL_TRIALS; t++) {
+      const killed = path.join(dir, `killed-${t}`);
+      const killAt = 8 + Math.floor(Math.random() * 20);
+      expect(await run(killed, killAt)).toBeNull(); // died by signal
+      const mid = JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8'));
+      expect(mid.status).toBe('running'); // what a kill leaves behind
+      new RunDir(killed).readMetrics(); // still readable
+      // the run store (what the app lists after a restart) shows it as interrupted
+      const listed = (await listRuns(dir)).find((r) => r.id === `killed-${t}`);
+      expect(listed?.status).toBe('interrupted');
+      expect(await run(killed)).toBe(0);
+      expect((await listRuns(dir)).find((r) => r.id === `killed-${t}`)?.status).toBe('completed');
+      expect(withoutTiming(path.join(killed, 'metrics.jsonl')), `kill after ${killAt} lines`).toEqual(withoutTiming(path.join(straight, 'metrics.jsonl')));
+      expect(JSON.parse(readFileSync(path.join(killed, 'run.json'), 'utf8')).final).toEqual(JSON.parse(readFileSync(path.join(straight, 'run.json'), 'utf8')).final);
+      // whatever the kill left half written, the resume swept away
+      for (const d of [killed, path.join(killed, 'checkpoints')]) expect(readdirSync(d).filter(isTemporaryName)).toEqual([]);
+    }
+  }, Math.max(120_000, 60_000 * KILL_TRIALS));
 });

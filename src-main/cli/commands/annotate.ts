@@ -4,14 +4,14 @@
 // or from a trained run that predicts the given record (--run);
 // positions are chain residues in coordinate order, or positions in --sequence / --fasta when
 // one is given (mapped onto the chain by alignment, reported, and refused when it does not fit).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { InputError } from '../../engine/data/errors.js';
 import { annotateParsed, formatMappingReport, formatSummary, parseStructure, resolveChain, SequenceMismatchError } from '../../engine/export/structure/index.js';
 import { cleanSequence } from '../../engine/export/structure/annotate.js';
-import { writeFileAtomic } from '../../engine/atomic.js';
+import { createScratchDir, writeFileAtomic } from '../../engine/atomic.js';
 import { predictRun } from '../../engine/tasks/predict.js';
 import { UserError, type Command } from '../command.js';
 
@@ -142,17 +142,19 @@ export const annotateCommand: Command = {
 
 /** A run's prediction for one sequence: one score column of its residues CSV, and its SS3 string when it has one. */
 async function runScores(runDir: string, sequence: string, id: string, column: string): Promise<{ scores: number[]; ss3?: string; runLabel: string; modelLabel: string }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'plmw-annotate-'));
+  const scratch = createScratchDir(tmpdir(), 'plmw-annotate');
+  const dir = scratch.path;
   try {
     const fasta = path.join(dir, 'query.fasta');
-    await writeFile(fasta, `>${id}\n${sequence}\n`);
+    writeFileAtomic(fasta, `>${id}\n${sequence}\n`);
     const prefix = path.join(dir, 'pred');
     await predictRun(runDir, fasta, prefix, { kingdom: 'unknown' });
     const lines = (await readFile(`${prefix}.residues.csv`, 'utf8')).trim().split('\n');
     const header = splitCsvLine(lines[0]);
     const col = header.indexOf(column);
     if (col < 0) throw new UserError(`--score: run ${runDir} writes no column '${column}' (columns: ${header.slice(3).join(', ')})`, 2);
-    const ssCol = header.indexOf('ss3');
+    // SS8 runs write two SS3 columns; HELIX/SHEET follow the SS8 call (what Q3 scores)
+    const ssCol = header.includes('ss3_from_ss8') ? header.indexOf('ss3_from_ss8') : header.indexOf('ss3');
     const rows = lines.slice(1).map(splitCsvLine);
     const scores = rows.map((r, i) => {
       const v = Number(r[col]);
@@ -167,7 +169,7 @@ async function runScores(runDir: string, sequence: string, id: string, column: s
       modelLabel: record.model?.name ?? record.model?.dir ?? 'unknown',
     };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    scratch.remove();
   }
 }
 

@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { jsonText, writeFileAtomic } from '../../engine/atomic.js';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from '../command.js';
@@ -53,7 +54,7 @@ Default model: the esm2_t6_8M-shaped fixture (../shared/fixtures/esm2/esm2-t6-sh
       threads: numberOption('threads', a.threads, { whole: true, min: 1 }), providers: parseProviders(a.provider), log: (s) => console.log(s),
     });
     console.log(formatReport(report));
-    if (a.json) writeFileSync(a.json, `${JSON.stringify(report, null, 2)}\n`);
+    if (a.json) writeFileAtomic(a.json, jsonText(report));
     return 0;
   },
 };

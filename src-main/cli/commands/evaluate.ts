@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
@@ -52,6 +53,7 @@ export const evaluateCommand: Command = {
       throw err;
     }
     mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+    sweepStaleTemporaries(path.dirname(path.resolve(out)));
     writeJson(out, { format: 'plmw-evaluation', formatVersion: 1, createdAt: new Date().toISOString(), producer: currentVersions(), ...e });
     process.stdout.write(formatEvaluation(e));
     console.error(`plmw evaluate: metrics written to ${out}`);

@@ -1,6 +1,7 @@
 // Every command of the `plmw` front, in the order `--help` lists them.
 import type { Command } from '../command.js';
 import { annotateCommand } from './annotate.js';
+import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
 import { devCommand } from './dev.js';
 import { evaluateCommand } from './evaluate.js';
@@ -12,4 +13,4 @@ import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [modelsCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];

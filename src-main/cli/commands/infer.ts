@@ -87,9 +87,9 @@ export const inferCommand: Command = {
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
     const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
     const reprLayers = v['repr-layers'] === undefined ? undefined : parseReprLayers(v['repr-layers'], depthOf(v));
+    // A signal ends the command at once (cli/signals.ts): the output is not written yet and its
+    // spool is removed with the process's other temporaries.
     const ctrl = new AbortController();
-    const stop = () => ctrl.abort();
-    process.once('SIGINT', stop);
     try {
       const r = await runInferJob(
         {
@@ -112,7 +112,6 @@ export const inferCommand: Command = {
       if (/record\(s\) rejected|no sequences to run|^model |^run '/.test(msg) || e instanceof InputError) throw new UserError(msg);
       throw e;
     } finally {
-      process.off('SIGINT', stop);
       await releaseWarmRunner();
     }
   },

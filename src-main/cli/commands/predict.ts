@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UserError } from '../command.js';
+import { sweepStaleTemporaries } from '../../engine/atomic.js';
 import { InputError, formatNote } from '../../engine/data/errors.js';
 import { KINGDOMS, type Kingdom } from '../../engine/data/signalp.js';
 import { PredictInputError, predictRun, prefixDir } from '../../engine/tasks/predict.js';
@@ -12,16 +13,21 @@ const usage = `usage: plmw predict --run RUN_DIR --fasta FILE --out PREFIX [opti
 Predicts every sequence of FILE with a trained run's best checkpoint. Files (each written
 atomically):
   PREFIX.residues.csv   id,position,residue, then per residue
-                          SS runs: ss8,ss3 and one probability per state (p_G..p_C, p3_H,p3_E,p3_C)
+                          SS8 runs: ss8, ss3_from_ss8 (the SS8 call in 3 states, what Q3 scores),
+                            ss3_argmax_p3 (the most probable 3-state class), p_G..p_C, p3_H,p3_E,p3_C
+                          SS3 runs: ss3, p3_H,p3_E,p3_C
                           SP runs: region letter and the 37 region-state probabilities
-  PREFIX.summary.csv    SP runs: id,prediction,p_NO_SP,p_SP,p_LIPO,p_TAT,p_TATLIPO,p_PILIN,cs_position
+  PREFIX.summary.csv    SP runs: id,kingdom,kingdom_source,prediction,p_NO_SP..p_PILIN,
+                          cs_position,cs_probability,flags (what is uncertain)
   PREFIX.gff3           SP runs: SignalP 6.0's output.gff3 layout (one line per signal peptide)
   PREFIX.mature.fasta   SP runs: sequences with the signal peptide removed (others unchanged)
   PREFIX.json           all of it, with the run's metadata and the versions
 
 options:
-  --fasta FILE     sequences: FASTA, or any labelled file (SignalP 3-line: kingdom from the header)
-  --kingdom K      SP runs on plain FASTA: ${KINGDOMS.join(', ')} or unknown
+  --fasta FILE     sequences: any FASTA (plain, UniProt and SignalP-style headers, mixed; ids kept
+                   whole), or a labelled file (LIFT_SS, NetSurfP CSV, FLIP)
+  --kingdom K      SP runs: ${KINGDOMS.join(', ')} or unknown, for records whose header names none
+                   (a SignalP-style header's kingdom is used for its record)
   --gff-source S   GFF3 source column (default SignalP-6.0, for tools that filter on it)
   --model DIR      the model folder, when the one recorded in run.json has moved
   --batch N        sequences per batch (default 16)
@@ -50,6 +56,7 @@ export const predictCommand: Command = {
     }
     if (a['gff-source'] !== undefined && (a['gff-source'] === '' || /[\t\n\r]/.test(a['gff-source']))) throw new UserError('--gff-source must be non-empty text without tabs or line breaks', 2);
     mkdirSync(prefixDir(a.out), { recursive: true });
+    sweepStaleTemporaries(prefixDir(a.out));
     try {
       const r = await predictRun(a.run, a.fasta, a.out, {
         kingdom, gffSource: a['gff-source'], batchSize: int('batch'), modelDir: a.model, runtime: { providers: parseProviders(a.provider), threads: int('threads') },

@@ -15,6 +15,7 @@ import { spTask } from '../../engine/tasks/signal-peptide/task.js';
 import type { TaskSpec } from '../../engine/train/task.js';
 import { type LabelledSequence, TRAINER_DEFAULTS, type TrainerConfig, prepare, train } from '../../engine/train/trainer.js';
 import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
+import { gracefulStop } from '../signals.js';
 
 const TARGET_ALIASES: Record<string, string> = { q: 'query', k: 'key', v: 'value', o: 'attn_out', query: 'query', key: 'key', value: 'value', attn_out: 'attn_out', ffn_in: 'ffn_in', ffn_out: 'ffn_out' };
 
@@ -160,20 +161,20 @@ export const trainCommand: Command = {
     console.error(`plmw train: ${prep.method.name} ${JSON.stringify(prep.method.options)}: ${parameterCount(prep.params).toLocaleString('en-US')} trainable parameters ` +
       `(method ${parameterCount(prep.method.params).toLocaleString('en-US')}, head ${parameterCount(prep.head.params).toLocaleString('en-US')}); ` +
       `${data.train.length} training and ${data.val.length} validation sequences`);
-    const ctrl = new AbortController();
-    const onSignal = () => ctrl.abort();
-    process.once('SIGINT', onSignal);
     try {
       const rec = await train(a.out!, cfg, task, data, {
-        signal: ctrl.signal,
+        signal: gracefulStop(),
         onProgress: (p) => progressLine(`${p.phase} epoch ${p.epoch + 1}/${cfg.epochs} ${p.done}/${p.total}${p.loss !== undefined ? ` loss ${p.loss.toFixed(4)}` : ''}${p.sequencesPerSecond ? ` ${p.sequencesPerSecond.toFixed(1)} seq/s` : ''}`),
         onMetrics: (row) => row.split === 'val' && console.error(`\nepoch ${Number(row.epoch) + 1}: ${Object.entries(row).filter(([k]) => !['step', 'epoch', 'split'].includes(k)).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : v}`).join(', ')}`),
+        onNote: (message) => console.error(`plmw train: ${message}`),
       });
       progressLine('');
       console.error(`plmw train: ${rec.status}; best ${rec.best?.metric} ${rec.best?.value.toFixed(4)} at epoch ${(rec.best?.epoch ?? 0) + 1}; run in ${a.out}`);
       return 0;
-    } finally {
-      process.off('SIGINT', onSignal);
+    } catch (e) {
+      progressLine('');
+      if ((e as Error)?.name === 'AbortError') console.error(`plmw train: the run is recorded as cancelled; run the same command to resume it from its last checkpoint`);
+      throw e;
     }
   },
 };

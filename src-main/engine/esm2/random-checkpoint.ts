@@ -6,12 +6,12 @@
 // so activations stay in a realistic range. The weights are generated and written in chunks:
 // an 11 GB checkpoint never sits in memory.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { stream } from '../train/rng.js';
 import { type StreamedTensor, f16ToF32, writeSafetensorsStream } from './safetensors.js';
 import { DEFAULT_VOCAB } from './tokenizer.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 
 export interface Esm2Shape {
   layers: number;
@@ -189,8 +189,8 @@ export async function writeRandomCheckpoint(dir: string, shape: Esm2Shape, o: Ra
   await writeSafetensorsStream(file, tensors, {
     metadata: { format: 'pt', 'plmw.random': `seed=${seed}` }, signal: o.signal, onProgress: o.onProgress,
   });
-  writeFileAtomic(path.join(dir, 'config.json'), `${JSON.stringify(esm2ConfigJson(shape, dtype), null, 2)}\n`);
-  writeFileSync(path.join(dir, 'vocab.txt'), `${DEFAULT_VOCAB.join('\n')}\n`);
+  writeJsonAtomic(path.join(dir, 'config.json'), esm2ConfigJson(shape, dtype));
+  writeFileAtomic(path.join(dir, 'vocab.txt'), `${DEFAULT_VOCAB.join('\n')}\n`);
   return total;
 }
 

@@ -304,13 +304,13 @@ export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[]
 /**
  * Write tensors as a safetensors file through the project's atomic writer: the file appears at
  * `path` only once completely written, so a crash, a full disk or a cancellation leaves either
- * the old file or none.
+ * the old file or none. Returns the file's size and the sha256 of the bytes written.
  */
 export async function writeSafetensors(
   path: string,
   tensors: Record<string, TensorToWrite>,
   metadata?: Record<string, string>,
-): Promise<void> {
+): Promise<{ bytes: number; sha256: string }> {
   const bodies = new Map<string, Uint8Array>();
   const entries: TensorLayout[] = Object.entries(tensors).map(([name, t]) => {
     const bytes = tensorBytes(name, t.dtype, t.shape, t.data);
@@ -318,10 +318,12 @@ export async function writeSafetensors(
     return { name, dtype: t.dtype, shape: t.shape, bytes: bytes.length };
   });
   const { order, head } = safetensorsLayout(entries, metadata);
-  const out = AtomicFile.create(path);
+  const out = AtomicFile.create(path, { expectedBytes: head.length + entries.reduce((a, e) => a + e.bytes, 0), hash: true });
   out.write(head);
   for (const e of order) if (e.bytes > 0) out.write(bodies.get(e.name)!);
+  const sha256 = out.digest();
   out.commit();
+  return { bytes: out.size, sha256 };
 }
 
 /** A tensor written in pieces: `fill` puts bytes [offset, offset + dst.length) of its data into dst. */

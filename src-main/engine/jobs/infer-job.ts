@@ -14,6 +14,7 @@ import path from 'node:path';
 import pkg from '../../../package.json' with { type: 'json' };
 import type { InferRequest, InferResult } from '../../api/contract.js';
 import type { JobContext } from '../../api/job-kinds.js';
+import { sweepStaleTemporaries } from '../atomic.js';
 import { formatNote, type Note } from '../data/errors.js';
 import { type FastaResult, parseFasta, readFastaFile } from '../data/fasta.js';
 import { type EmitKind, Esm2Runner, inferSequences, reprLayers } from '../esm2/infer.js';
@@ -123,6 +124,8 @@ export async function runInferJob(req: InferRequest, ctx: JobContext): Promise<I
   let tensors = 0;
   const t0 = performance.now();
   ctx.progress({ phase: 'inference', done: 0, total, rate: 0, rateUnit: 'tokens/s' });
+  // A writer that died here (SIGKILL) left its spool: removed now that its owner is gone.
+  sweepStaleTemporaries(path.dirname(path.resolve(req.out)));
   const spool = await SafetensorsSpool.create(req.out);
   try {
     for await (const r of inferSequences(runner, input.records, {

@@ -1,9 +1,14 @@
 // The job queue: jobs run one after another in a single worker thread, so the main thread (the
 // Electron main process or the browser-mode server) never blocks on onnxruntime. Each job can
-// be cancelled: a queued job is dropped, a running one gets its AbortSignal aborted and, if it
-// has not stopped after `cancelGraceMs` (stuck inside one long native call), the worker is
-// terminated and a fresh one is started for the next job. A worker that dies fails its job with
-// the reason; the queue carries on.
+// be cancelled: a queued job is dropped, a running one gets its AbortSignal aborted (by message,
+// and through a shared slot the worker reads after every batch or step) and, if it has not
+// stopped after `cancelGraceMs`, the job is cancelled without it: its worker is retired and a
+// fresh one is started for the next job. A retired worker ends itself at its next safe point
+// (protocol.ts, WorkerControl); one that reaches none within `terminateAfterMs` (a JavaScript
+// loop that never yields) is terminated. A worker that dies fails its job with the reason; the
+// queue carries on. The worker reports every temporary file it opens and closes
+// (engine/atomic.ts); whatever a terminated or crashed worker still had open is removed when it
+// exits, and the main thread counts those files as its own for its signal and exit handlers.
 //
 // Worker entry (workerEntry below):
 //  - From TypeScript source (tsx, `npm run web`, vitest: this module's URL ends in .ts) the
@@ -24,9 +29,10 @@ import { type ResourceLimits, Worker } from 'node:worker_threads';
 import type { ApiEvent, JobInfo, JobSummary } from '../../api/contract.js';
 import { ApiError } from '../../api/errors.js';
 import { jobKindNames, validateJobRequest } from '../../api/job-kinds.js';
+import { adoptTemporary, removeLiveTemporaries } from '../atomic.js';
 import { plmwHome } from '../models/store.js';
 import './kinds.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { type FromWorker, type ToWorker, type WorkerConfig, WorkerControl } from './protocol.js';
 export type JobEvent = Extract<ApiEvent, { type: `job.${string}` }>;
 
 export interface JobQueueOptions {
@@ -43,6 +49,8 @@ export interface JobQueueOptions {
   diagnostics?: boolean;
   /** ms a running job may take to stop after cancel before its worker is terminated (default 10000) */
   cancelGraceMs?: number;
+  /** ms a retired worker may take to end itself before it is terminated (default 30000) */
+  terminateAfterMs?: number;
   /** finished jobs kept for jobs.list (default 200) */
   keepFinished?: number;
   /**
@@ -128,6 +136,13 @@ export class JobQueue {
   /** worker we terminate on purpose (forced cancel, close): its exit is not a crash */
   private readonly retiring = new Set<Worker>();
   private lastWorkerError: string | undefined;
+  /** temporaries each worker has open (see worker.ts): removed when that worker exits */
+  private readonly temporaries = new Map<Worker, Set<string>>();
+  /** each worker's shared control slots (protocol.ts WorkerControl) */
+  private readonly controls = new Map<Worker, Int32Array>();
+  private seq = 0;
+  /** sequence number of the job running now (the worker compares it with the CANCEL_SEQ slot) */
+  private currentSeq = 0;
   private closed = false;
 
   readonly diagnostics: boolean;
@@ -217,12 +232,14 @@ export class JobQueue {
       this.pending.splice(this.pending.indexOf(id), 1);
       this.finish(j, 'cancelled');
     } else if (j.state === 'running' && this.worker && !this.forceTimer) {
-      this.post({ type: 'cancel', jobId: id });
       const w = this.worker;
+      Atomics.store(this.controls.get(w)!, WorkerControl.CANCEL_SEQ, this.currentSeq);
+      this.post({ type: 'cancel', jobId: id });
       this.forceTimer = setTimeout(() => {
         this.forceTimer = undefined;
         if (this.current !== id || this.worker !== w) return;
-        // The job did not stop (stuck in one native call): end its worker.
+        // The job did not stop (stuck in a long native call, or in a loop): cancel it without
+        // its worker, which ends itself when it can (or is terminated: see retire).
         this.retire(w);
         this.current = undefined;
         this.finish(j, 'cancelled');
@@ -242,7 +259,7 @@ export class JobQueue {
     const w = this.worker;
     if (w) {
       const exited = new Promise<void>((r) => w.once('exit', () => r()));
-      this.retire(w);
+      this.retire(w, Math.min(5000, this.o.terminateAfterMs ?? 5000));
       await exited;
     }
     if (cur && !FINAL.has(cur.state)) this.finish(cur, 'cancelled');
@@ -267,15 +284,25 @@ export class JobQueue {
     this.worker?.postMessage(m);
   }
 
-  private retire(w: Worker): void {
+  /**
+   * Ends a worker without the risk of terminating it inside a native call: it is asked to exit at
+   * its next safe point (the EXIT slot, read after every batch, and a message, read when idle),
+   * and terminated only if it has not ended within terminateAfterMs.
+   */
+  private retire(w: Worker, terminateAfterMs = this.o.terminateAfterMs ?? 30_000): void {
     this.retiring.add(w);
     if (this.worker === w) this.worker = undefined;
-    void w.terminate();
+    Atomics.store(this.controls.get(w)!, WorkerControl.EXIT, 1);
+    w.postMessage({ type: 'exit' } satisfies ToWorker);
+    const backstop = setTimeout(() => void w.terminate(), terminateAfterMs);
+    backstop.unref();
+    w.once('exit', () => clearTimeout(backstop));
   }
 
   private spawn(): Worker {
     const entry = workerEntry(this.o);
-    const cfg: WorkerConfig = { progressIntervalMs: this.o.progressIntervalMs ?? 100 };
+    const control = new SharedArrayBuffer(4 * WorkerControl.SLOTS);
+    const cfg: WorkerConfig = { progressIntervalMs: this.o.progressIntervalMs ?? 100, control };
     const opts = { execArgv: entry.execArgv, workerData: cfg, resourceLimits: { maxYoungGenerationSizeMb: 8, ...this.o.resourceLimits } };
     const w = entry.typescript ? new Worker(tsxBootstrap(entry.url), { ...opts, eval: true }) : new Worker(entry.url, opts);
     w.on('message', (m: FromWorker) => this.onMessage(w, m));
@@ -283,6 +310,8 @@ export class JobQueue {
       this.lastWorkerError = e.message;
     });
     w.on('exit', (code) => this.onExit(w, code));
+    this.temporaries.set(w, new Set());
+    this.controls.set(w, new Int32Array(control));
     return w;
   }
 
@@ -298,10 +327,19 @@ export class JobQueue {
     this.emit({ type: 'job.started', jobId: id, kind: j.kind });
     const { request, home } = this.requests.get(id)!;
     this.requests.delete(id);
-    this.post({ type: 'run', jobId: id, kind: j.kind, request, home });
+    this.currentSeq = ++this.seq;
+    this.post({ type: 'run', jobId: id, kind: j.kind, request, home, seq: this.currentSeq });
   }
 
   private onMessage(w: Worker, m: FromWorker): void {
+    if (m.type === 'temporary') {
+      const open = this.temporaries.get(w);
+      if (m.open) open?.add(m.file);
+      else open?.delete(m.file);
+      // Also counted as this process's own: a signal handler or exit of the main thread removes it.
+      adoptTemporary(m.file, m.open);
+      return;
+    }
     if (w !== this.worker || m.jobId !== this.current) return;
     const j = this.jobs.get(m.jobId)!;
     if (m.type === 'progress') {
@@ -328,6 +366,10 @@ export class JobQueue {
   }
 
   private onExit(w: Worker, code: number): void {
+    // Whatever the worker still had open is half written: a terminated or crashed writer.
+    removeLiveTemporaries(this.temporaries.get(w) ?? []);
+    this.temporaries.delete(w);
+    this.controls.delete(w);
     if (this.retiring.delete(w)) return;
     if (this.worker === w) this.worker = undefined;
     const id = this.current;

@@ -9,15 +9,27 @@ import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { JobMemory } from '../../api/contract.js';
 import { getJobKind, type ProgressUpdate } from '../../api/job-kinds.js';
+import { watchTemporaries } from '../atomic.js';
 import './kinds.js';
-import type { FromWorker, ToWorker, WorkerConfig } from './protocol.js';
+import { type FromWorker, type ToWorker, type WorkerConfig, WorkerControl } from './protocol.js';
 
 if (!parentPort) throw new Error('src-main/engine/jobs/worker: must be started as a worker thread by the job queue');
 const port = parentPort;
 const config: WorkerConfig = { progressIntervalMs: 100, ...(workerData as Partial<WorkerConfig> | undefined) };
 const running = new Map<string, AbortController>();
+const control = new Int32Array(config.control ?? new SharedArrayBuffer(4 * WorkerControl.SLOTS));
+
+/** What the queue asked through the shared slots, read at a point where no native call runs. */
+function obeyControl(seq: number, ctrl: AbortController): void {
+  if (Atomics.load(control, WorkerControl.EXIT) === 1) process.exit(0);
+  if (Atomics.load(control, WorkerControl.CANCEL_SEQ) === seq && !ctrl.signal.aborted) ctrl.abort(new DOMException('job cancelled', 'AbortError'));
+}
 
 const send = (m: FromWorker) => port.postMessage(m);
+
+// The queue learns of every temporary this thread opens, so that a worker it terminates (forced
+// cancel) or that crashes leaves no half-written file: it removes what was still open.
+watchTemporaries((file, open) => send({ type: 'temporary', file, open }));
 
 /**
  * A full garbage collection, run between jobs: a finished job's buffers (model outputs, batch
@@ -101,6 +113,7 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
       home: m.home,
       jobId: m.jobId,
       progress: (p) => {
+        obeyControl(m.seq, ctrl);
         mem.sample();
         progress.push(p);
       },
@@ -122,4 +135,5 @@ async function run(m: Extract<ToWorker, { type: 'run' }>): Promise<void> {
 port.on('message', (m: ToWorker) => {
   if (m.type === 'run') void run(m);
   else if (m.type === 'cancel') running.get(m.jobId)?.abort(new DOMException('job cancelled', 'AbortError'));
+  else if (m.type === 'exit') process.exit(0);
 });

@@ -1,16 +1,19 @@
 // Downloading ESM-2 checkpoints from the Hugging Face Hub into the local store.
 //
-// Each file streams into `<file>.partial` in the model's directory. An interrupted transfer
-// (dropped connection, stall, cancel) keeps the .partial; the next attempt sends
-// `Range: bytes=<size>-` and appends, hashing the kept prefix first so the sha256 still covers
-// the whole file. A completed file is checked against the Hub's published checksum (sha256 for
-// LFS files, git blob sha1 for small ones) and renamed into place only when it matches; on a
-// mismatch it is deleted. The model becomes "installed" only when all files are verified, the
-// checkpoint validates (config + every tensor shape) and plmw-model.json is written.
-import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+// Each file streams into `<file>.partial` in the model's directory, written by one process at a
+// time (a lock beside it; a model's whole download holds the model's lock too). An interrupted
+// transfer (dropped connection, stall, cancel, full disk) keeps the .partial; the next attempt
+// sends `Range: bytes=<size>-` and continues it. A completed file is hashed as it lies on disk
+// and checked against the Hub's published checksum (sha256 for LFS files, git blob sha1 for
+// small ones), and renamed into place only when it matches; on a mismatch it is deleted. The
+// model becomes "installed" only when all files are verified, the checkpoint validates (config +
+// every tensor shape) and plmw-model.json is written.
+import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { WriteError, assertSpaceFor, atomicIo, writeFailure, writeFully } from '../atomic.js';
+import { type Lock, LockHeldError, acquireLock, describeHolder } from '../lock.js';
 import {
   DownloadError,
   fetchFailure,
@@ -24,10 +27,13 @@ import {
 } from './hub.js';
 import { findModelSpec } from './registry.js';
 import {
+  fileRecord,
   inspectModel,
+  lockModel,
   modelDir,
   PROVENANCE_FILE,
   sha256File,
+  sweepStore,
   validateModelDir,
   writeProvenance,
   type InstalledModel,
@@ -91,80 +97,95 @@ class Rate {
   }
 }
 
-async function hashPrefix(h: Hash, file: string): Promise<void> {
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 22 })) h.update(chunk as Buffer);
-}
-
 async function gitBlobSha1(file: string): Promise<string> {
   const data = await readFile(file);
   return createHash('sha1').update(`blob ${data.length}\0`).update(data).digest('hex');
 }
 
+/** The lock that makes one process at a time the writer of a .partial file. */
+function lockPartial(partial: string, what: string): Lock {
+  try {
+    return acquireLock(`${partial}.lock`, { purpose: `a download of ${what}`, what: path.basename(partial) });
+  } catch (e) {
+    if (e instanceof LockHeldError) throw new DownloadError('busy', `${what} is being downloaded by ${describeHolder(e.holder)}; wait for it to finish`);
+    throw e;
+  }
+}
+
 /**
  * Download one URL to `dest` with resume, progress, cancel and verification. Throws
  * DownloadError; on 'checksum' nothing is left on disk, on 'interrupted'/'cancelled' the
- * .partial stays for the next call to resume.
+ * .partial stays for the next call to resume; 'busy' when another process downloads the same
+ * file (the .partial has one writer: a lock beside it). The checksum is computed from the
+ * complete file as it lies on disk, not from the bytes as they arrived, so what is verified is
+ * what gets installed.
  */
 export async function downloadFile(o: DownloadFileOptions): Promise<DownloadedFile> {
   const partial = `${o.dest}.partial`;
   const retries = o.retries ?? 3;
   const expected = o.expected;
-  for (let attempt = 0; ; attempt++) {
-    if (o.signal?.aborted) throw new DownloadError('cancelled', `download cancelled: ${o.url}`, o.url);
-    let start = existsSync(partial) ? statSync(partial).size : 0;
-    if (expected?.size !== undefined && start > expected.size) {
-      await rm(partial, { force: true });
-      start = 0;
-    }
-    const st: TransferState = { hash: createHash('sha256'), start };
-    if (start > 0) await hashPrefix(st.hash, partial);
-    let size = start;
-    if (expected?.size === undefined || start < expected.size) {
-      try {
-        size = await transfer(o, partial, st);
-      } catch (e) {
-        const err = e instanceof DownloadError ? e : fetchFailure(e, o.url, o.signal);
-        if (err.code === 'interrupted' && attempt < retries) continue;
-        throw err;
+  await mkdir(path.dirname(partial), { recursive: true });
+  const lock = lockPartial(partial, path.basename(o.dest));
+  try {
+    for (let attempt = 0; ; attempt++) {
+      if (o.signal?.aborted) throw new DownloadError('cancelled', `download cancelled: ${o.url}`, o.url);
+      let start = existsSync(partial) ? statSync(partial).size : 0;
+      if (expected?.size !== undefined && start > expected.size) {
+        await rm(partial, { force: true });
+        start = 0;
       }
-    }
+      const st: TransferState = { start, lock };
+      let size = start;
+      if (expected?.size === undefined || start < expected.size) {
+        if (expected?.size !== undefined) assertSpaceFor(partial, expected.size - start);
+        try {
+          size = await transfer(o, partial, st);
+        } catch (e) {
+          const err = e instanceof DownloadError || e instanceof WriteError ? e : fetchFailure(e, o.url, o.signal);
+          if (err instanceof DownloadError && err.code === 'interrupted' && attempt < retries) continue;
+          throw err;
+        }
+      }
+      lock.check();
 
-    // Verify the completed file, then move it into place.
-    const sha256 = st.hash.digest('hex');
-    start = st.start;
-    let verified: DownloadedFile['verified'] = 'none';
-    let mismatch: string | undefined;
-    if (expected?.size !== undefined && size !== expected.size) {
-      mismatch = `size ${size} bytes, expected ${expected.size}`;
-    } else if (expected?.sha256) {
-      if (sha256 !== expected.sha256) mismatch = `sha256 ${sha256}, expected ${expected.sha256}`;
-      else verified = 'sha256';
-    } else if (expected?.gitSha1) {
-      const got = await gitBlobSha1(partial);
-      if (got !== expected.gitSha1) mismatch = `git blob sha1 ${got}, expected ${expected.gitSha1}`;
-      else verified = 'git-sha1';
-    } else if (expected?.size !== undefined) {
-      verified = 'size';
+      // Verify the completed file as it is on disk, then move it into place.
+      const sha256 = await sha256File(partial, o.signal);
+      start = st.start;
+      let verified: DownloadedFile['verified'] = 'none';
+      let mismatch: string | undefined;
+      if (expected?.size !== undefined && size !== expected.size) {
+        mismatch = `size ${size} bytes, expected ${expected.size}`;
+      } else if (expected?.sha256) {
+        if (sha256 !== expected.sha256) mismatch = `sha256 ${sha256}, expected ${expected.sha256}`;
+        else verified = 'sha256';
+      } else if (expected?.gitSha1) {
+        const got = await gitBlobSha1(partial);
+        if (got !== expected.gitSha1) mismatch = `git blob sha1 ${got}, expected ${expected.gitSha1}`;
+        else verified = 'git-sha1';
+      } else if (expected?.size !== undefined) {
+        verified = 'size';
+      }
+      if (mismatch) {
+        await rm(partial, { force: true });
+        // A resumed prefix may be stale (e.g. left by another revision): retry once from scratch.
+        if (start > 0 && attempt < retries) continue;
+        throw new DownloadError('checksum', `${path.basename(o.dest)} failed verification (${mismatch}); the file was deleted`, o.url);
+      }
+      await rename(partial, o.dest);
+      return { size, sha256, verified, resumedFrom: start };
     }
-    if (mismatch) {
-      await rm(partial, { force: true });
-      // A resumed prefix may be stale (e.g. left by another revision): retry once from scratch.
-      if (start > 0 && attempt < retries) continue;
-      throw new DownloadError('checksum', `${path.basename(o.dest)} failed verification (${mismatch}); the file was deleted`, o.url);
-    }
-    await rename(partial, o.dest);
-    return { size, sha256, verified, resumedFrom: start };
+  } finally {
+    lock.release();
   }
 }
 
 interface TransferState {
-  /** sha256 of everything in the partial file so far */
-  hash: Hash;
   /** where this attempt starts; reset to 0 when the server sends the whole file instead */
   start: number;
+  lock: Lock;
 }
 
-/** One HTTP attempt: request from `st.start`, append to the partial file. Returns the final size. */
+/** One HTTP attempt: request from `st.start`, write to the partial file from there. Returns the final size. */
 async function transfer(o: DownloadFileOptions, partial: string, st: TransferState): Promise<number> {
   const start = st.start;
   const ctrl = new AbortController();
@@ -216,18 +237,20 @@ async function transfer(o: DownloadFileOptions, partial: string, st: TransferSta
     } else {
       // 200: the server sends the whole file (it ignored or never got our Range).
       offset = 0;
-      if (start > 0) {
-        st.hash = createHash('sha256');
-        st.start = 0;
-      }
+      st.start = 0;
       const len = Number(res.headers.get('content-length'));
       if (Number.isSafeInteger(len) && len >= 0) total = len;
     }
     total ??= o.expected?.size;
     if (!res.body) throw new DownloadError('interrupted', `empty response body from ${o.url}`, o.url);
 
-    await mkdir(path.dirname(partial), { recursive: true });
-    const fh = await open(partial, offset > 0 ? 'a' : 'w');
+    // Positional, checked writes (a short write is looped, ENOSPC names the file and the size).
+    let fd: number;
+    try {
+      fd = atomicIo.openSync(partial, offset > 0 ? 'r+' : 'w');
+    } catch (e) {
+      throw writeFailure(partial, e, total);
+    }
     const rate = new Rate();
     let last = 0;
     const report = (force: boolean) => {
@@ -242,16 +265,22 @@ async function transfer(o: DownloadFileOptions, partial: string, st: TransferSta
     try {
       for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
         arm();
-        await fh.write(chunk);
-        st.hash.update(chunk);
+        st.lock.check();
+        try {
+          writeFully(fd, chunk, offset, partial);
+        } catch (e) {
+          throw writeFailure(partial, e, total);
+        }
         offset += chunk.length;
         report(offset === chunk.length + st.start);
       }
+      atomicIo.fsyncSync(fd);
     } catch (e) {
+      if (e instanceof WriteError) throw e;
       if (stalled) throw new DownloadError('interrupted', `transfer of ${o.url} stalled for ${idleMs} ms at byte ${offset}`, o.url);
       throw fetchFailure(e, o.url, o.signal);
     } finally {
-      await fh.close();
+      atomicIo.closeSync(fd);
     }
     report(true);
     if (total !== undefined && offset < total) {
@@ -299,11 +328,36 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
         })()
       : source;
   const name = spec.name;
-  const repo = spec.repo;
   const revision = opts.revision ?? spec.revision ?? 'main';
   const endpoint = hubEndpoint(opts.endpoint);
   const dir = modelDir(name, opts);
 
+  // One download of a model at a time: a second one is told who is at it.
+  let lock: Lock;
+  try {
+    lock = lockModel(name, opts, `a download of '${name}'`);
+  } catch (e) {
+    if (e instanceof LockHeldError) throw new DownloadError('busy', `model '${name}' is being downloaded or imported by ${describeHolder(e.holder)}; wait for it to finish`);
+    throw e;
+  }
+  try {
+    sweepStore({ ...opts, name });
+    return await downloadLocked(name, spec, revision, endpoint, dir, lock, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+async function downloadLocked(
+  name: string,
+  spec: Exclude<ModelSource, string>,
+  revision: string,
+  endpoint: string,
+  dir: string,
+  lock: Lock,
+  opts: DownloadModelOptions,
+): Promise<InstalledModel> {
+  const repo = spec.repo;
   const current = inspectModel(dir, name);
   if (current.status === 'ready' && !opts.force) return current;
   // From here until the new provenance is written the directory is "incomplete", not a stale "ready".
@@ -312,7 +366,7 @@ export async function downloadModel(source: ModelSource, opts: DownloadModelOpti
   const { commit, files } = await downloadRepoFiles(dir, [
     ...(spec.files ?? DEFAULT_FILES).map((file) => ({ file, required: true, mustVerify: MUST_VERIFY.has(file) ? ('sha256' as const) : undefined })),
     ...(spec.optionalFiles ?? DEFAULT_OPTIONAL).map((file) => ({ file, required: false })),
-  ], { ...opts, endpoint, repo, revision, label: name });
+  ], { ...opts, endpoint, repo, revision, label: name, lock });
 
   validateModelDir(dir);
   const prov = { schema: 1 as const, name, source: 'huggingface' as const, repo, revision, endpoint, installedAt: new Date().toISOString(), files };
@@ -334,6 +388,8 @@ export interface RepoDownloadOptions extends Pick<DownloadModelOptions, 'signal'
   revision: string;
   /** what progress reports call the download (ModelProgress.model) */
   label: string;
+  /** the lock the caller holds for the whole download: checked after each file (stop if it was taken over) */
+  lock?: Lock;
 }
 
 /**
@@ -406,8 +462,9 @@ export async function downloadRepoFiles(dir: string, wanted: readonly RepoFile[]
           : undefined,
       });
     }
+    o.lock?.check();
     finished += result.size;
-    files.push({ name: p.file, size: result.size, sha256: result.sha256, verified: result.verified });
+    files.push(await fileRecord(dir, p.file, result.verified, result.sha256));
   }
 
   return info?.commit ? { commit: info.commit, files } : { files };

@@ -16,7 +16,8 @@ export type DownloadErrorCode =
   | 'interrupted' // the transfer broke off; the .partial file is kept for resume
   | 'checksum' // the completed file does not match the published checksum; it was deleted
   | 'unverifiable' // no published checksum could be found for a file that must be verified
-  | 'cancelled'; // the caller's AbortSignal fired; the .partial file is kept for resume
+  | 'cancelled' // the caller's AbortSignal fired; the .partial file is kept for resume
+  | 'busy'; // another process is downloading the same model or file right now
 
 export class DownloadError extends Error {
   override name = 'DownloadError';

@@ -5,16 +5,23 @@
 // files came from, their sizes and checksums) is written last, atomically: a directory without
 // it is an unfinished download or import, never a usable model. Imports are staged in a hidden
 // directory beside the target and renamed into place, so a failed import leaves nothing behind.
+//
+// A model that cannot lie: each file's sha256 is computed from the file on disk, and its size and
+// modification time are recorded with it. A file whose size or time differs later is reported
+// (`invalid` or `changed`) without reading it; `verifyModel` (plmw models verify) re-hashes
+// every file and records what it found, so a changed model stays marked until it is downloaded
+// or imported again. Downloads and imports of one model hold its lock (`models/.<name>.lock`).
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { constants, copyFile, link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { link, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readEsm2Config, type Esm2Config } from '../esm2/config.js';
 import { EsmTokenizer } from '../esm2/tokenizer.js';
 import { loadEsm2Weights, type Esm2Weights } from '../esm2/weights.js';
 import { InputError } from '../data/errors.js';
-import { writeJsonAtomic } from '../atomic.js';
+import { copyFileAtomic, createScratchDir, sweepStaleTemporaries, temporaryPath, writeJsonAtomic } from '../atomic.js';
+import { type Lock, acquireLock } from '../lock.js';
 
 export const PROVENANCE_FILE = 'plmw-model.json';
 /** Files a model directory must have, and those copied along when present. */
@@ -27,6 +34,8 @@ export interface ProvenanceFile {
   sha256?: string;
   /** how the file's content was checked when it arrived */
   verified: 'sha256' | 'git-sha1' | 'size' | 'none';
+  /** modification time (ms) when installed or last verified: a later one means the file was touched */
+  mtimeMs?: number;
 }
 
 export interface ModelProvenance {
@@ -43,12 +52,15 @@ export interface ModelProvenance {
   importMode?: 'hardlink' | 'copy' | 'mixed';
   installedAt: string;
   files: ProvenanceFile[];
+  /** the last `verifyModel`: when, and what no longer matched (empty: everything did) */
+  verification?: { checkedAt: string; problems: string[] };
 }
 
 export interface InstalledModel {
   name: string;
   dir: string;
-  status: 'ready' | 'incomplete' | 'invalid';
+  /** changed: a file's content or time differs from what was recorded when it was installed */
+  status: 'ready' | 'incomplete' | 'invalid' | 'changed';
   /** why the model is not ready */
   problem?: string;
   provenance?: ModelProvenance;
@@ -86,6 +98,48 @@ export function readProvenance(dir: string): ModelProvenance | undefined {
   const f = path.join(dir, PROVENANCE_FILE);
   if (!existsSync(f)) return undefined;
   return JSON.parse(readFileSync(f, 'utf8')) as ModelProvenance;
+}
+
+/** Leftovers of writers that died in the store: staging folders, half-written provenance. */
+export function sweepStore(opts: StoreOptions & { name?: string } = {}): void {
+  sweepStaleTemporaries(modelsRoot(opts));
+  if (opts.name) sweepStaleTemporaries(modelDir(opts.name, opts));
+}
+
+/**
+ * At the start of the workbench or the browser mode: leftovers of writers that died in the user
+ * data folder (settings, the session, the model store, run, prediction and data-set folders)
+ * are removed.
+ */
+export function sweepUserData(home: string): void {
+  const dirs = [home, path.join(home, 'session')];
+  for (const top of [modelsRoot({ home }), path.join(home, 'runs'), path.join(home, 'predictions'), path.join(home, 'data')]) {
+    dirs.push(top);
+    try {
+      for (const e of readdirSync(top, { withFileTypes: true })) if (e.isDirectory() && !e.name.startsWith('.')) dirs.push(path.join(top, e.name), path.join(top, e.name, 'checkpoints'));
+    } catch {
+      // not there yet
+    }
+  }
+  for (const d of dirs) sweepStaleTemporaries(d);
+}
+
+/** The lock of one model (download, import): one writer at a time. */
+export function lockModel(name: string, opts: StoreOptions, purpose: string): Lock {
+  mkdirSync(modelsRoot(opts), { recursive: true });
+  return acquireLock(path.join(modelsRoot(opts), `.${name}.lock`), { purpose, what: `model '${name}'` });
+}
+
+/**
+ * The provenance record of a file now on disk: its size, its sha256 (read from disk unless given;
+ * `null`: not hashed) and its time.
+ */
+export async function fileRecord(dir: string, name: string, verified: ProvenanceFile['verified'], sha256?: string | null): Promise<ProvenanceFile> {
+  const p = path.join(dir, name);
+  const st = await stat(p);
+  const rec: ProvenanceFile = { name, size: st.size, verified, mtimeMs: st.mtimeMs };
+  if (sha256 !== null) rec.sha256 = sha256 ?? (await sha256File(p));
+  return rec;
 }
 
 /** Write plmw-model.json through the atomic writer. */
@@ -155,8 +209,16 @@ export function inspectModel(dir: string, name = path.basename(dir)): InstalledM
   for (const f of provenance.files) {
     const p = path.join(dir, f.name);
     if (!existsSync(p)) return { name, dir, status: 'invalid', provenance, problem: `${f.name} is missing` };
-    const size = statSync(p).size;
-    if (size !== f.size) return { name, dir, status: 'invalid', provenance, problem: `${f.name} is ${size} bytes, expected ${f.size}` };
+    const st = statSync(p);
+    if (st.size !== f.size) return { name, dir, status: 'invalid', provenance, problem: `${f.name} is ${st.size} bytes, expected ${f.size}` };
+    // (within a millisecond: some file systems and copies keep times only that precisely)
+    if (f.mtimeMs !== undefined && Math.abs(st.mtimeMs - f.mtimeMs) >= 1) {
+      return { name, dir, status: 'changed', provenance, problem: `${f.name} was modified after it was installed; check it with \`plmw models verify ${name}\`` };
+    }
+  }
+  const problems = provenance.verification?.problems ?? [];
+  if (problems.length) {
+    return { name, dir, status: 'changed', provenance, problem: `${problems.join('; ')} (found ${provenance.verification!.checkedAt}); download or import it again` };
   }
   try {
     return { name, dir, status: 'ready', provenance, config: readEsm2Config(dir) };
@@ -192,8 +254,10 @@ export async function importLocalModel(srcDir: string, opts: ImportOptions = {})
 
   const root = modelsRoot(opts);
   await mkdir(root, { recursive: true });
-  const staging = path.join(root, `.import-${name}-${process.pid}-${Date.now()}`);
-  await mkdir(staging);
+  const lock = lockModel(name, opts, `an import of '${name}'`);
+  sweepStore(opts);
+  const scratch = createScratchDir(root, name);
+  const staging = scratch.path;
   try {
     const files: ProvenanceFile[] = [];
     const modes = new Set<'hardlink' | 'copy'>();
@@ -201,9 +265,8 @@ export async function importLocalModel(srcDir: string, opts: ImportOptions = {})
       const from = path.join(src, f);
       if (!existsSync(from)) continue;
       modes.add(await linkOrCopy(from, path.join(staging, f), opts.mode ?? 'auto'));
-      const pf: ProvenanceFile = { name: f, size: (await stat(from)).size, verified: 'none' };
-      if (opts.hash !== false) pf.sha256 = await sha256File(from);
-      files.push(pf);
+      // Hashed from the store's copy: what is recorded is what the store holds.
+      files.push(await fileRecord(staging, f, 'none', opts.hash === false ? null : undefined));
     }
     await writeProvenance(staging, {
       schema: 1,
@@ -215,16 +278,19 @@ export async function importLocalModel(srcDir: string, opts: ImportOptions = {})
       files,
     });
     if (existsSync(dest)) {
-      const old = `${staging}.old`;
+      // The old model moves aside under a temporary name (swept if this process dies here).
+      const old = temporaryPath(dest);
       await rename(dest, old);
-      await rename(staging, dest);
+      scratch.publish(dest);
       await rm(old, { recursive: true, force: true });
     } else {
-      await rename(staging, dest);
+      scratch.publish(dest);
     }
   } catch (e) {
-    await rm(staging, { recursive: true, force: true });
+    scratch.remove();
     throw e;
+  } finally {
+    lock.release();
   }
   return inspectModel(dest, name);
 }
@@ -238,9 +304,45 @@ async function linkOrCopy(from: string, to: string, mode: 'auto' | 'copy' | 'lin
       if (mode === 'link') throw new Error(`cannot hard-link ${from} into the store: ${(e as Error).message}`);
     }
   }
-  // FICLONE: a copy-on-write clone where the filesystem supports it, a plain copy otherwise.
-  await copyFile(from, to, constants.COPYFILE_FICLONE);
+  copyFileAtomic(from, to);
   return 'copy';
+}
+
+export interface FileVerification {
+  name: string;
+  /** ok: same bytes; changed: other bytes; missing; unrecorded: no sha256 was recorded to compare with */
+  status: 'ok' | 'changed' | 'missing' | 'unrecorded';
+  expected?: string;
+  actual?: string;
+}
+
+/**
+ * Re-hashes every file of an installed model and compares it with what was recorded when it was
+ * installed. The result is written into plmw-model.json: a model whose files changed is listed
+ * as `changed` from then on (until it is downloaded or imported again); a model whose files all
+ * match gets their current times recorded, so a mere touch stops counting as a change.
+ */
+export async function verifyModel(name: string, opts: StoreOptions & { signal?: AbortSignal } = {}): Promise<{ model: InstalledModel; files: FileVerification[] }> {
+  const dir = modelDir(name, opts);
+  const prov = readProvenance(dir);
+  if (!prov) throw new InputError(`no installed model '${name}' (no ${PROVENANCE_FILE})`, { file: dir });
+  const files: FileVerification[] = [];
+  for (const f of prov.files) {
+    const p = path.join(dir, f.name);
+    if (!existsSync(p)) {
+      files.push({ name: f.name, status: 'missing', expected: f.sha256 });
+      continue;
+    }
+    const actual = await sha256File(p, opts.signal);
+    if (!f.sha256) files.push({ name: f.name, status: 'unrecorded', actual });
+    else files.push({ name: f.name, status: actual === f.sha256 ? 'ok' : 'changed', expected: f.sha256, actual });
+    if (actual === f.sha256) f.mtimeMs = statSync(p).mtimeMs;
+  }
+  const problems = files
+    .filter((v) => v.status === 'changed' || v.status === 'missing')
+    .map((v) => (v.status === 'missing' ? `${v.name} is missing` : `${v.name} has changed (sha256 ${v.actual!.slice(0, 12)}…, installed ${v.expected!.slice(0, 12)}…)`));
+  await writeProvenance(dir, { ...prov, verification: { checkedAt: new Date().toISOString(), problems } });
+  return { model: inspectModel(dir, name), files };
 }
 
 /** Remove an installed (or half-installed) model. */

@@ -14,10 +14,10 @@
 // run as `interrupted` when its process is gone: on this host, when `process.kill(pid, 0)`
 // fails with ESRCH; on another host (a shared folder), when its heartbeat `updatedAt` is older
 // than HEARTBEAT_STALE_MS.
-import { writeJsonAtomic } from '../atomic.js';
+import { isTemporaryName, pidAlive, writeJsonAtomic } from '../atomic.js';
+import { HEARTBEAT_STALE_MS, type LivenessProbe, ownerGone } from '../lock.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { plmwHome } from '../models/store.js';
 import type { CompareRow, CompareTable, MetricRecord, MetricsProblem, RunDetail, RunJson, RunStatus, RunSummary } from './types.js';
@@ -27,8 +27,8 @@ export * from './types.js';
 export const RUN_FILE = 'run.json';
 export const METRICS_FILE = 'metrics.jsonl';
 export const TRASH_DIR = '.trash';
-/** A run on another host whose heartbeat is older than this is interrupted. */
-export const HEARTBEAT_STALE_MS = 2 * 60_000;
+/** A run on another host whose heartbeat is older than this is interrupted (the same rule frees a run's lock). */
+export { HEARTBEAT_STALE_MS };
 const STATUSES: readonly RunStatus[] = ['running', 'completed', 'interrupted', 'failed', 'cancelled'];
 /** Run ids are directory names. */
 export const RUN_ID_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}$/;
@@ -55,39 +55,14 @@ export function runDir(root: string, id: string): string {
   return path.join(root, id);
 }
 
-/** Is a process with this id alive on this host? (EPERM: alive but not ours.) */
-export function pidAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-export interface LivenessProbe {
-  now?: number;
-  hostname?: string;
-  isAlive?: (pid: number) => boolean;
-}
+export { pidAlive };
+export type { LivenessProbe };
 
 /** The status a run really has, and why when it differs from run.json. */
 export function effectiveStatus(run: Pick<RunJson, 'status' | 'pid' | 'hostname' | 'updatedAt'>, probe: LivenessProbe = {}): { status: RunStatus; reason?: string } {
   if (run.status !== 'running') return { status: run.status };
-  const host = probe.hostname ?? os.hostname();
-  const sameHost = run.hostname === undefined || run.hostname === host;
-  if (sameHost && typeof run.pid === 'number') {
-    const alive = (probe.isAlive ?? pidAlive)(run.pid);
-    return alive ? { status: 'running' } : { status: 'interrupted', reason: `process ${run.pid} is no longer running` };
-  }
-  const beat = Date.parse(run.updatedAt);
-  const age = (probe.now ?? Date.now()) - beat;
-  if (!Number.isFinite(beat) || age > HEARTBEAT_STALE_MS) {
-    const where = sameHost ? 'no process id recorded' : `runs on ${run.hostname}`;
-    return { status: 'interrupted', reason: `${where} and its last heartbeat is ${Number.isFinite(beat) ? `${Math.round(age / 1000)} s old` : 'unreadable'}` };
-  }
-  return { status: 'running' };
+  const gone = ownerGone({ pid: run.pid, host: run.hostname, at: run.updatedAt }, probe);
+  return gone ? { status: 'interrupted', reason: gone.replace(/^held on /, 'runs on ') } : { status: 'running' };
 }
 
 /** Parse and check run.json (the fields the store relies on). */
@@ -210,7 +185,7 @@ async function dirFiles(dir: string): Promise<{ file: string; bytes: number; mti
       const p = path.join(d, e.name);
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(p, r);
-      else if (e.isFile()) {
+      else if (e.isFile() && !isTemporaryName(e.name)) {
         const st = await stat(p);
         out.push({ file: r, bytes: st.size, mtimeMs: st.mtimeMs });
       }

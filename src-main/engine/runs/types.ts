@@ -3,11 +3,24 @@
 //
 //   RUN/run.json        RunRecord below, rewritten atomically by the trainer (heartbeat: updatedAt)
 //   RUN/metrics.jsonl   one MetricRecord per line, appended; a crash may leave a torn last line
-//   RUN/checkpoints/    trainable parameters only (safetensors)
+//   RUN/checkpoints/    trainable parameters only (safetensors): the last two step-N files to
+//                       resume from and best.safetensors, each with its sha256 in run.json
+//   RUN/.lock           the live trainer's lock (engine/lock.ts)
 //   RUN/adapter/        Hugging Face PEFT export (optional)
 //   RUN/eval/           evaluation results
 
 export type RunStatus = 'running' | 'completed' | 'interrupted' | 'failed' | 'cancelled';
+
+/** One checkpoint as run.json records it: the file (relative to the run folder) and its sha256. */
+export interface CheckpointRecord {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** the loop position it holds: optimizer steps taken, next epoch, metrics lines written */
+  step: number;
+  epoch: number;
+  metricsLines: number;
+}
 
 /** run.json as the trainer writes it (the one definition of the format). */
 export interface RunRecord {
@@ -33,6 +46,10 @@ export interface RunRecord {
   peakRssBytes: number;
   best?: { metric: string; value: number; epoch: number };
   final?: Record<string, number>;
+  /** the checkpoints a resume may start from, newest first (the last two kept) */
+  checkpoints?: CheckpointRecord[];
+  /** the best checkpoint (checkpoints/best.safetensors): what predict, evaluate and export use */
+  bestCheckpoint?: CheckpointRecord;
   /** the Hugging Face PEFT export in `adapter/`, or why there is none */
   adapter?: { exported: true; dir: string } | { exported: false; reason: string };
   error?: string;

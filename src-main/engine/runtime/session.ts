@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AtomicFile, writeFileAtomic } from '../atomic.js';
 import type { SerializedModel } from '../graph/onnx.js';
-import { type ProviderName, type ProviderReport, providerOrder, shortError } from './providers.js';
+import { type ProviderName, type ProviderReport, announceProvider, providerOrder, providerPrecheck, shortError } from './providers.js';
 
 // A refused provider is reported through ProviderReport; onnxruntime's own console line for it is noise.
 ort.env.logLevel = 'fatal';
@@ -80,7 +80,7 @@ const refused = new Map<ProviderName, string>();
 export async function createSession(model: string | Uint8Array, o: RuntimeOptions = {}): Promise<Session> {
   const fallbacks: ProviderReport['fallbacks'] = [];
   for (const provider of providerOrder(o.providers)) {
-    const known = refused.get(provider);
+    const known = refused.get(provider) ?? (await providerPrecheck(provider));
     if (known) {
       fallbacks.push({ provider, error: known });
       o.onFallback?.(provider, known);
@@ -103,6 +103,7 @@ export async function createSession(model: string | Uint8Array, o: RuntimeOption
 }
 
 function wrap(s: ort.InferenceSession, report: ProviderReport): Session {
+  announceProvider(report);
   return {
     ort: s,
     report,

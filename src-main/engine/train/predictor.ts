@@ -18,11 +18,20 @@ import { type SsHeadKind, ssTask } from '../tasks/secondary-structure/task.js';
 import { type SpDecoded, crfParamsOf, decodeSp } from '../tasks/signal-peptide/decode.js';
 import { SP_MAX_LENGTH, kingdomOnlyLabels } from '../tasks/signal-peptide/labels.js';
 import { spTask } from '../tasks/signal-peptide/task.js';
-import { type TensorMap, loadCheckpoint } from './checkpoint.js';
+import { type TensorMap, loadBestCheckpoint } from './checkpoint.js';
 import { type Head, NO_HEAD, linearHead, noHead } from './head.js';
 import type { RunRecord } from './run-dir.js';
 import type { TaskSpec } from './task.js';
 import { buildTaskGraph } from './task-graph.js';
+
+export interface BatchOptions {
+  /** called after each batch with the number of sequences done */
+  onBatch?: (done: number) => void;
+  /** signal peptides: called as sequences are decoded (CRF marginals and paths) */
+  onDecoded?: (done: number) => void;
+  /** checked between batches */
+  signal?: AbortSignal;
+}
 
 export class Predictor {
   private constructor(
@@ -50,11 +59,12 @@ export class Predictor {
    * of len per sequence) are fed to the head instead of all -1: the SP head reads the kingdom
    * from them; the loss output is not used here.
    */
-  async predict(sequences: readonly string[], batchSize = 16, labels?: readonly Int32Array[]): Promise<Float32Array[]> {
+  async predict(sequences: readonly string[], batchSize = 16, labels?: readonly Int32Array[], o: BatchOptions = {}): Promise<Float32Array[]> {
     if (labels && labels.length !== sequences.length) throw new Error(`predict: ${labels.length} label arrays for ${sequences.length} sequences`);
     const out: Float32Array[] = new Array(sequences.length);
     const order = sequences.map((_, i) => i).sort((a, b) => sequences[b].length - sequences[a].length || a - b);
     for (let k = 0; k < order.length; k += batchSize) {
+      if (o.signal?.aborted) throw new DOMException('prediction cancelled', 'AbortError');
       const idx = order.slice(k, k + batchSize);
       const enc = this.model.tokenizer.encodeBatch(idx.map((i) => sequences[i]), 'int64');
       const T = enc.maxLen;
@@ -62,6 +72,7 @@ export class Predictor {
       const r = await this.session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, T]), ...feeds, ...this.params });
       const C = (r.probs.dims as number[])[2];
       idx.forEach((i, b) => (out[i] = (r.probs.data as Float32Array).slice(b * T * C, (b * T + sequences[i].length + 2) * C)));
+      o.onBatch?.(Math.min(order.length, k + batchSize));
     }
     return out;
   }
@@ -71,13 +82,17 @@ export class Predictor {
    * residues, run through the graph, and decoded in TypeScript (Viterbi, marginals, type
    * probabilities, cleavage site; decode.ts). kingdoms[i] = null means unknown (no kingdom term).
    */
-  async predictSp(sequences: readonly string[], kingdoms: readonly (Kingdom | null)[], batchSize = 16): Promise<SpDecoded[]> {
+  async predictSp(sequences: readonly string[], kingdoms: readonly (Kingdom | null)[], batchSize = 16, o: BatchOptions = {}): Promise<SpDecoded[]> {
     if (this.head.name !== 'crf') throw new Error(`predictSp: this run's head is '${this.head.name}', not the signal-peptide CRF`);
     const maxLength = Number(this.head.options.maxLength ?? SP_MAX_LENGTH);
     const cut = sequences.map((s) => s.slice(0, maxLength));
-    const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)));
+    const rows = await this.predict(cut, batchSize, cut.map((s, i) => kingdomOnlyLabels(s.length, kingdoms[i] ?? null)), o);
     const crf = crfParamsOf(new Map(Object.entries(this.params).map(([k, t]) => [k.replace(/^param\./, ''), t.data as Float32Array])));
-    return rows.map((r, i) => decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf));
+    return rows.map((r, i) => {
+      const d = decodeSp(r, cut[i].length, kingdoms[i] ?? null, crf);
+      o.onDecoded?.(i + 1);
+      return d;
+    });
   }
 
   release(): Promise<void> {
@@ -161,6 +176,6 @@ export function openRunOn(runDir: string, model: LoadedModel): OpenedRun {
   }
   const { name: _headName, ...headOptions } = record.head ?? { name: '' };
   const head = taskFor(record.task, headOptions).head(model.config);
-  const { params } = loadCheckpoint(path.join(runDir, 'checkpoints', 'best.safetensors'));
+  const { params } = loadBestCheckpoint(runDir, record);
   return { record, model, method, head, params };
 }

@@ -1,6 +1,7 @@
 // A run directory on disk: run.json (rewritten atomically), metrics.jsonl (appended and
 // fsync'd line by line, all or nothing per line; a kill can at worst leave a torn last line,
-// which readers ignore and resume removes through the atomic writer), and checkpoints (written to a temporary name, then renamed).
+// which readers ignore and resume removes through the atomic writer), and checkpoints (written
+// through the atomic writer and recorded with their sha256 in run.json: see checkpoint.ts).
 
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { appendFileDurable, writeFileAtomic } from '../atomic.js';
@@ -20,9 +21,6 @@ export class RunDir {
   }
   get metricsFile(): string {
     return path.join(this.dir, 'metrics.jsonl');
-  }
-  checkpoint(name: string): string {
-    return path.join(this.dir, 'checkpoints', name);
   }
 
   readRecord(): RunRecord | null {

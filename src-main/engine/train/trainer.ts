@@ -2,8 +2,10 @@
 // over `accumulate` micro-batches (training graph), then one optimizer-step graph run. Frozen
 // blocks below the method's lowest block run once per sequence when reuse is on. Checkpoints
 // (trainable tensors, moments, loop position) are written atomically at every epoch end and,
-// optionally, every N steps; a killed run resumes from the last one and, because every random
-// draw is derived from (seed, purpose, position), ends exactly as an uninterrupted run would.
+// optionally, every N steps, and recorded with their sha256 in run.json (checkpoint.ts); a
+// killed run resumes from the newest intact one and, because every random draw is derived from
+// (seed, purpose, position), ends exactly as an uninterrupted run would. One trainer per run
+// folder: a lock (RUN/.lock, engine/lock.ts) refuses a second one while the first lives.
 
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -20,7 +22,10 @@ import { openBackbone } from './predictor.js';
 import { HEARTBEAT_STALE_MS } from '../runs/store.js';
 import { type PeftMethod, type TrainableSpec, parameterCount } from '../peft/method.js';
 import { type ProviderName, createSession } from '../runtime/index.js';
-import { type LoopState, type TensorMap, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { sweepStaleTemporaries } from '../atomic.js';
+import { type Lock, acquireLock, describeHolder } from '../lock.js';
+import type { CheckpointRecord } from '../runs/types.js';
+import { BEST_CHECKPOINT, type LoopState, type TensorMap, keepNewest, loadBestCheckpoint, removeUnrecorded, resumeFrom, stepCheckpointFile, writeCheckpoint } from './checkpoint.js';
 import { FeatureCache } from './features.js';
 import type { Head } from './head.js';
 import { bernoulliMask, normal, shuffled, stream } from './rng.js';
@@ -89,6 +94,8 @@ export interface TrainHooks {
   onProgress?: (p: TrainProgress) => void;
   /** after each metrics line is written */
   onMetrics?: (row: Record<string, unknown>) => void;
+  /** what the user must be told about the run's state: a resume point, a damaged checkpoint passed over, a lock taken over */
+  onNote?: (message: string) => void;
 }
 
 type Values = Map<string, ort.Tensor>;
@@ -141,7 +148,7 @@ export function prepare(cfg: TrainerConfig, task: TaskSpec, model: LoadedModel):
 async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config): Promise<RunRecord['adapter']> {
   if (!(PEFT_EXPORTABLE as readonly string[]).includes(record.method.name)) return { exported: false, reason: `Hugging Face PEFT has no ${record.method.name} layout` };
   try {
-    const { params } = loadCheckpoint(run.checkpoint('best.safetensors'));
+    const { params } = loadBestCheckpoint(run.dir, record);
     await exportPeft(path.join(run.dir, 'adapter'), { method: record.method, head: record.head, task: record.task, config, baseModel: baseModelId(record.model.dir, config), params });
     return { exported: true, dir: 'adapter' };
   } catch (e) {
@@ -149,9 +156,25 @@ async function exportAdapter(run: RunDir, record: RunRecord, config: Esm2Config)
   }
 }
 
+/** The lock file of a run folder: one trainer at a time (a second train or resume is refused). */
+export const RUN_LOCK = '.lock';
+
 export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
   if (data.train.length === 0) throw new Error('no training sequences');
   const run = new RunDir(runPath);
+  const lock = acquireLock(path.join(runPath, RUN_LOCK), { purpose: 'a trainer', what: `run ${runPath}` });
+  try {
+    if (lock.tookOver) hooks.onNote?.(`took over the lock of ${runPath} from ${lock.tookOver.holder ? describeHolder(lock.tookOver.holder) : 'an unreadable lock file'}: ${lock.tookOver.reason}`);
+    // Leftovers of a writer that died here (a SIGKILL: spill files, half-written checkpoints).
+    for (const d of [runPath, path.join(runPath, 'checkpoints')]) sweepStaleTemporaries(d);
+    return await trainHolding(run, lock, cfg, task, data, hooks);
+  } finally {
+    lock.release();
+  }
+}
+
+async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks): Promise<RunRecord> {
+  const runPath = run.dir;
   const model = await loadModel(cfg.model);
   const { method, head, params, backbone } = prepare(cfg, task, model);
   const from = cfg.reuse ? method.lowestBlock : 0;
@@ -162,7 +185,6 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   const configJson = JSON.stringify(cfg);
   if (previous && previous.status === 'completed') throw new Error(`${runPath}: run already completed; choose another directory`);
   if (previous && JSON.stringify(previous.config) !== configJson) throw new Error(`${runPath}: holds a run with a different configuration; choose another directory`);
-  const ckptFile = run.checkpoint('last.safetensors');
   let values = initialValues(params, cfg.seed, model);
   let m: Values = new Map([...values].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
   let v: Values = new Map([...m].map(([k, t]) => [k, new ort.Tensor('float32', new Float32Array(t.size), t.dims)]));
@@ -170,13 +192,21 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
     step: 0, epoch: 0, batchInEpoch: 0, metricsLines: 0, elapsedSeconds: 0, best: null, epochsWithoutImprovement: 0, stopped: false,
     epochLoss: { sum: 0, count: 0 }, logLoss: { sum: 0, count: 0 },
   };
+  // Never a silent restart: the newest intact checkpoint, a damaged one named, or a refusal.
+  let checkpoints: CheckpointRecord[] = [];
   if (previous) {
-    try {
-      const c = loadCheckpoint(ckptFile);
+    const point = resumeFrom(runPath, previous);
+    for (const w of point.warnings) hooks.onNote?.(`warning: ${w}`);
+    const rows = run.readMetrics().length;
+    const c = point.checkpoint;
+    if (c) {
       [values, m, v, state] = [fromMap(c.params), fromMap(c.m), fromMap(c.v), c.state];
-    } catch {
-      /* killed before the first checkpoint: start over in the same directory */
+      if (c.record) checkpoints = previous.checkpoints!.slice(previous.checkpoints!.findIndex((r) => r.file === c.record!.file));
     }
+    const dropped = Math.max(0, rows - state.metricsLines);
+    let where = c ? `resuming from ${c.file} (epoch ${state.epoch + 1}, step ${state.step})` : 'no checkpoint was written before the run stopped: starting it from the beginning';
+    if (dropped) where += `; ${dropped} metrics row(s) ${c ? 'written after it ' : ''}removed from ${run.metricsFile}`;
+    hooks.onNote?.(where);
   }
   run.truncateMetrics(state.metricsLines);
 
@@ -197,6 +227,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
     config: JSON.parse(configJson), seed: cfg.seed,
     versions: { 'plm-workbench': require('../../../package.json').version, 'onnxruntime-node': require('onnxruntime-node/package.json').version, node: process.version },
     provider: trainSession.report.provider, hardware: hardware(), wallSeconds: state.elapsedSeconds, peakRssBytes: previous?.peakRssBytes ?? 0,
+    checkpoints, ...(previous?.bestCheckpoint ? { bestCheckpoint: previous.bestCheckpoint } : {}),
     ...(backbone ? { backbone } : {}),
   };
   run.writeRecord(record);
@@ -208,6 +239,8 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   // silent for HEARTBEAT_STALE_MS counts as interrupted): refresh it well inside that limit.
   let lastBeat = performance.now();
   const heartbeat = () => {
+    lock.check();
+    lock.beat();
     if (performance.now() - lastBeat < HEARTBEAT_STALE_MS / 4) return;
     lastBeat = performance.now();
     run.writeRecord({ ...record, updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
@@ -273,6 +306,15 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
     state.metricsLines++;
     hooks.onMetrics?.(row);
   };
+  /** A resumable checkpoint, then its record in run.json (written in that order: see checkpoint.ts). */
+  const checkpoint = async () => {
+    state.elapsedSeconds = elapsed();
+    const rec = await writeCheckpoint(runPath, stepCheckpointFile(state.step), toMap(values), { m: toMap(m), v: toMap(v) }, state);
+    record.checkpoints = keepNewest(record.checkpoints, rec);
+    Object.assign(record, { updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
+    run.writeRecord(record);
+    removeUnrecorded(runPath, record.checkpoints);
+  };
   const stepsPerEpoch = Math.ceil(Math.ceil(data.train.length / cfg.batchSize) / cfg.accumulate);
   const schedule = { kind: cfg.schedule, lr: cfg.lr, warmupSteps: cfg.warmupSteps, totalSteps: stepsPerEpoch * cfg.epochs };
 
@@ -329,10 +371,7 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
           write({ step: state.step, epoch: state.epoch, split: 'train', loss: state.logLoss.sum / state.logLoss.count, lr: learningRate(schedule, state.step), elapsed_s: elapsed(), sequences_per_s: rate });
           state.logLoss = { sum: 0, count: 0 };
         }
-        if (cfg.checkpointEvery && state.step % cfg.checkpointEvery === 0 && state.batchInEpoch * cfg.accumulate < micro.length) {
-          state.elapsedSeconds = elapsed();
-          await saveCheckpoint(ckptFile, toMap(values), { m: toMap(m), v: toMap(v) }, state);
-        }
+        if (cfg.checkpointEvery && state.step % cfg.checkpointEvery === 0 && state.batchInEpoch * cfg.accumulate < micro.length) await checkpoint();
       }
       const trainRate = seen / ((performance.now() - epochStart) / 1000);
       if (state.epochLoss.count) write({ step: state.step, epoch: state.epoch, split: 'train', loss: state.epochLoss.sum / state.epochLoss.count, elapsed_s: elapsed(), sequences_per_s: trainRate });
@@ -343,20 +382,18 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
       if (state.best === null || metric > state.best.value) {
         state.best = { value: metric, epoch: state.epoch };
         state.epochsWithoutImprovement = 0;
-        await saveCheckpoint(run.checkpoint('best.safetensors'), toMap(values), null, state);
+        record.bestCheckpoint = await writeCheckpoint(runPath, BEST_CHECKPOINT, toMap(values), null, state);
+        run.writeRecord(record);
       } else if (cfg.patience > 0 && ++state.epochsWithoutImprovement >= cfg.patience) {
         state.stopped = true;
       }
       state.epoch++;
       state.batchInEpoch = 0;
-      state.elapsedSeconds = elapsed();
-      await saveCheckpoint(ckptFile, toMap(values), { m: toMap(m), v: toMap(v) }, state);
       Object.assign(record, {
-        updatedAt: new Date().toISOString(), wallSeconds: elapsed(),
         best: { metric: task.selectMetric, value: state.best.value, epoch: state.best.epoch },
         final: { loss: val.loss, ...val.metrics },
       });
-      run.writeRecord(record);
+      await checkpoint();
     }
     record.adapter = await exportAdapter(run, record, model.config);
     Object.assign(record, { status: 'completed', updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
@@ -365,7 +402,14 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
   } catch (e) {
     const cancelled = e instanceof DOMException && e.name === 'AbortError';
     Object.assign(record, { status: cancelled ? 'cancelled' : 'failed', error: cancelled ? undefined : String((e as Error).message ?? e), updatedAt: new Date().toISOString(), wallSeconds: elapsed() });
-    run.writeRecord(record);
+    // A run whose lock was taken over belongs to its new trainer: leave its run.json alone.
+    if (!lock.lost) {
+      try {
+        run.writeRecord(record);
+      } catch {
+        // the disk that failed the run may refuse this too; the run then reads as interrupted
+      }
+    }
     throw e;
   } finally {
     trainCache?.close();

@@ -81,3 +81,27 @@ export function download(data: Blob | string, fileName: string, type = 'text/pla
 export function safeFileName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^-+|-+$/g, '') || 'figure';
 }
+
+/** An SVG document as a data: URL (for an <img>, e.g. the printable report). */
+export function svgToDataUrl(svgText: string): string {
+  return `data:image/svg+xml;charset=utf-8,${encodeURIComponent(svgText)}`;
+}
+
+/**
+ * A report as one SVG document: lines of text (title first, in bold) above a figure, the figure's
+ * computed styles inlined as for its own export.
+ */
+export function reportSvg(figure: SVGSVGElement, lines: readonly string[], background = '#ffffff'): string {
+  const inner = serializeSvg(figure, background).replace(/^<\?xml[^>]*>\s*/, '');
+  const { width, height } = svgSize(figure);
+  const lineH = 18;
+  const top = 16 + lines.length * lineH + 8;
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const text = lines
+    .map((l, i) => `<text x="12" y="${16 + (i + 1) * lineH - 4}" font-family="system-ui, sans-serif" font-size="${i === 0 ? 15 : 13}"${i === 0 ? ' font-weight="600"' : ''} fill="#1d2330">${esc(l)}</text>`)
+    .join('');
+  const w = Math.max(width, 640);
+  // the figure is nested as an <svg> of its own at the report's offset
+  const nested = inner.replace(/^<svg/, `<svg x="0" y="${top}"`);
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<svg xmlns="${SVG_NS}" xmlns:xlink="http://www.w3.org/1999/xlink" width="${w}" height="${top + height}" viewBox="0 0 ${w} ${top + height}"><rect width="100%" height="100%" fill="${background}"/>${text}${nested}</svg>\n`;
+}

@@ -44,3 +44,8 @@ export function seconds(s: number | undefined | null): string {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** A cleavage site as SignalP 6.0 writes it: between the last signal-peptide residue and the next. */
+export function csLabel(site: number, probability?: number | null): string {
+  return `CS pos: ${site}-${site + 1}${probability !== undefined && probability !== null ? `. Pr: ${probability.toFixed(4)}` : ''}`;
+}

@@ -2,7 +2,7 @@
 // progress and end come as events. This store listens once for the whole app and keeps each
 // job's latest state, so any view can show progress, and `start` resolves with the result.
 import { defineStore } from 'pinia';
-import { reactive } from 'vue';
+import { reactive, ref } from 'vue';
 import type { JobKinds, JobMethod, JobProgress, JobResults } from '../../../src-main/api/contract.js';
 import { ApiCallError, useApi } from '../composables/useApi.js';
 
@@ -29,6 +29,8 @@ export const useJobsStore = defineStore('jobs', () => {
   const api = useApi();
   const jobs = reactive(new Map<string, JobView>());
   const waiters = new Map<string, Waiter>();
+  /** job id -> label, for the jobs this page started (kept in the session) */
+  const labels = ref<Record<string, string>>({});
 
   const settle = (id: string) => {
     const j = jobs.get(id);
@@ -130,15 +132,42 @@ export const useJobsStore = defineStore('jobs', () => {
   /** Start a job; `done` resolves with its result (rejects with ApiCallError or JobCancelled). */
   async function start<K extends JobMethod>(kind: K, request: JobKinds[K], label?: string): Promise<{ jobId: string; done: Promise<ResultOf<K>> }> {
     const { jobId } = (await api.call(kind, request as never)) as { jobId: string };
+    return { jobId, done: follow<K>(jobId, kind, label) };
+  }
+
+  /** Wait for a job that is already queued or running (one this page started, or found after a reload). */
+  function follow<K extends JobMethod>(jobId: string, kind: string, label?: string): Promise<ResultOf<K>> {
     const j = view(jobId, kind);
-    if (label) j.label = label;
+    if (label) {
+      j.label = label;
+      labels.value = { ...labels.value, [jobId]: label };
+    }
     if (!lastHeard.has(jobId)) lastHeard.set(jobId, Date.now());
     const done = new Promise<ResultOf<K>>((resolve, reject) => {
       waiters.set(jobId, { resolve: resolve as (v: unknown) => void, reject });
       settle(jobId);
     });
     poller ??= setInterval(() => void reconcile(), 2000);
-    return { jobId, done };
+    return done;
+  }
+
+  /**
+   * After a reload: the engine's job list (jobs.list) becomes this page's, with the labels the
+   * session kept; jobs still queued or running show their progress again.
+   */
+  async function adopt(saved: Record<string, string> = {}) {
+    const { jobs: list } = await api.call('jobs.list', {});
+    const known = new Set(list.map((j) => j.id));
+    labels.value = Object.fromEntries(Object.entries(saved).filter(([id]) => known.has(id)));
+    for (const info of list) {
+      const j = view(info.id, info.kind);
+      j.state = info.state;
+      if (info.progress) j.progress = info.progress;
+      if (info.startedAt) j.startedAt = Date.parse(info.startedAt);
+      j.error = info.error;
+      j.label = labels.value[info.id] ?? j.label;
+    }
+    return list;
   }
 
   /** Start a job and wait for its result. */
@@ -152,5 +181,16 @@ export const useJobsStore = defineStore('jobs', () => {
 
   const active = () => [...jobs.values()].filter((j) => j.state === 'queued' || j.state === 'running');
 
-  return { jobs, start, run, cancel, active };
+  /** The result of a finished job, fetched by id (the job list carries summaries only). */
+  async function resultOf(jobId: string): Promise<unknown> {
+    const j = jobs.get(jobId);
+    if (j?.result === undefined) {
+      const info = await api.call('jobs.result', { jobId });
+      if (j) j.result = info.result;
+      return info.result;
+    }
+    return j.result;
+  }
+
+  return { jobs, labels, start, follow, adopt, run, cancel, active, resultOf };
 });

@@ -34,5 +34,10 @@ export const useModelsStore = defineStore('models', () => {
     return m;
   }
 
-  return { list, downloads, load, download, importFolder };
+  async function remove(name: string) {
+    await api.call('models.remove', { name });
+    await load();
+  }
+
+  return { list, downloads, load, download, importFolder, remove };
 });

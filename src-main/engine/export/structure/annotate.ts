@@ -43,6 +43,8 @@ export interface AnnotationResult {
   output: Buffer;
   chain: string;
   residues: Residue[];
+  /** per chain residue (same order), the 0-based position of the prediction it took its score from, or -1 */
+  positions: number[];
   mapping: MappingReport;
   /** chain residues left without a score (B-factor 0.00) */
   unscored: Residue[];
@@ -127,7 +129,7 @@ export function annotateParsed(s: ReturnType<typeof parseStructure>, opts: Annot
   const { text, stats } = s.format === 'pdb' ? writePdb(s, plan) : writeMmcif(s, plan);
   if (note) stats.notes.unshift(note);
   if (stats.atomsOutsideFirstModel) stats.notes.push(`${stats.atomsOutsideFirstModel} atoms of chain ${chain} belong to residues absent from the first model; their B-factor was set to 0.00`);
-  return { format: s.format, output: encodeText(text), chain, residues, mapping: mapping.report, unscored: residues.filter((_, k) => hundredths[k] === null), stats };
+  return { format: s.format, output: encodeText(text), chain, residues, positions: [...mapping.positionOfResidue], mapping: mapping.report, unscored: residues.filter((_, k) => hundredths[k] === null), stats };
 }
 
 /** Read IN, annotate, write OUT through the atomic writer. */

@@ -2,7 +2,9 @@
 // C coil, one letter per position of the predicted sequence). Each chain residue takes the
 // state of the sequence position it is mapped to; residues without one are coil. A segment
 // never runs across a chain break or across sequence positions missing from the chain, so
-// every segment names residues that exist and are contiguous in the coordinates.
+// every segment names residues that exist and are contiguous in the coordinates. Segments
+// shorter than a real element (a helix needs 3 residues, a 3-10 helix being the shortest; a strand
+// 2) are left as coil: a one-residue HELIX or SHEET record describes nothing a viewer can draw.
 import type { ChainMapping } from './mapping.js';
 
 export interface SsSegment {
@@ -21,6 +23,9 @@ export function parseSs3(ss3: string, length: number): string {
   return s;
 }
 
+/** Shortest helix and strand written as records. */
+export const MIN_SEGMENT: Readonly<Record<'H' | 'E', number>> = Object.freeze({ H: 3, E: 2 });
+
 export function ssSegments(ss3: string, mapping: ChainMapping, breakAfter: readonly boolean[]): SsSegment[] {
   const state = mapping.positionOfResidue.map((p) => (p >= 0 ? ss3[p]! : 'C'));
   const out: SsSegment[] = [];
@@ -36,5 +41,5 @@ export function ssSegments(ss3: string, mapping: ChainMapping, breakAfter: reado
     else if (s === 'H' || s === 'E') out.push((cur = { kind: s, from: k, to: k }));
     else cur = undefined;
   }
-  return out;
+  return out.filter((g) => g.to - g.from + 1 >= MIN_SEGMENT[g.kind]);
 }

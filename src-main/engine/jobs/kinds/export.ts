@@ -25,9 +25,11 @@ const SP_LETTERS = new Set(['S', 'L', 'T', 'P']);
 
 interface PredictionJson {
   format?: string;
+  run?: { name?: string; id?: string; model?: { name?: string; dir?: string } };
   task: 'secondary-structure' | 'signal-peptide';
   sequences: {
     id: string;
+    sequence?: string;
     ss8?: string;
     ss3?: string;
     residues?: { residue: string; ss3: string; p3: number[] }[];
@@ -81,6 +83,7 @@ export async function runExportJob(req: ExportRequest, ctx: JobContext): Promise
   };
   const isSp = pred.task === 'signal-peptide';
   let structureSummary: string | undefined;
+  let annotated: ExportResult['structure'];
   const total = req.formats.length;
   for (const [k, format] of req.formats.entries()) {
     if (ctx.signal.aborted) throw new DOMException('export cancelled', 'AbortError');
@@ -116,7 +119,7 @@ export async function runExportJob(req: ExportRequest, ctx: JobContext): Promise
         const out = path.resolve(req.outDir, `${stem}.${s.id.replace(/[^A-Za-z0-9_.-]/g, '_')}.annotated.${ext}`);
         let prediction: { sequence: string; scores: (number | null)[]; ss3?: string };
         if (isSp) {
-          const seqFromFile = await sequenceOf(base, s.id);
+          const seqFromFile = s.sequence ?? (await sequenceOf(base, s.id));
           const n = s.predictedResidues ?? 0;
           const scores: (number | null)[] = Array.from({ length: seqFromFile.length }, () => null);
           // P(signal-peptide region) per residue: the marginals of the states written S, L, T or P.
@@ -128,17 +131,22 @@ export async function runExportJob(req: ExportRequest, ctx: JobContext): Promise
           prediction = { sequence: res.map((r) => r.residue).join(''), scores: res.map((r) => Math.min(1, Math.max(...r.p3))), ss3: s.ss3 };
         }
         const r = await annotateFile(structure, out, {
-          chain: req.chain ?? 'A', prediction, scoreName: isSp ? 'probability of a signal-peptide region' : 'probability of the predicted secondary structure class', runLabel: path.basename(base),
+          chain: req.chain ?? 'A', prediction, scoreName: isSp ? 'probability of a signal-peptide region' : 'probability of the predicted secondary structure class',
+          runLabel: pred.run?.name ?? pred.run?.id ?? path.basename(base), modelLabel: pred.run?.model?.name ?? (pred.run?.model?.dir ? path.basename(pred.run.model.dir) : 'unknown'),
         });
         const bytes = statSync(out).size;
         files.push({ format: 'pdb', path: out, bytes, ...(bytes <= INLINE_LIMIT ? { text: readFileSync(out, 'utf8') } : {}) });
         structureSummary = formatSummary(r, out);
+        annotated = {
+          sequenceId: s.id, chain: r.chain, format: r.format,
+          residues: r.residues.map((x, k) => ({ resSeq: x.resSeq, iCode: x.iCode, resName: x.resName, position: r.positions[k] >= 0 ? r.positions[k] + 1 : null })),
+        };
         break;
       }
     }
   }
   ctx.progress({ phase: 'done', done: total, total });
-  return { files, ...(structureSummary ? { structureSummary } : {}) };
+  return { files, ...(structureSummary ? { structureSummary } : {}), ...(annotated ? { structure: annotated } : {}) };
 }
 
 /** The full sequence of a signal-peptide prediction (the model reads only the first 70), from the input `predict` kept. */

@@ -29,6 +29,10 @@ if (!getJobKind('train.estimate')) {
     validate: (r) => UI_JOB_SCHEMAS.export.parse(r, 'request'),
     run: async (req, ctx) => (await import('./export.js')).runExportJob(req, ctx),
   });
+  registerJobKind('data.download', {
+    validate: (r) => UI_JOB_SCHEMAS['data.download'].parse(r, 'request'),
+    run: async (req, ctx) => (await import('./data.js')).runDataDownloadJob(req, ctx),
+  });
   registerJobKind('runs.evaluation', {
     validate: (r) => UI_JOB_SCHEMAS['runs.evaluation'].parse(r, 'request'),
     run: async (req, ctx) => (await import('./evaluation.js')).runEvaluationJob(req, ctx),

@@ -5,13 +5,13 @@
 // metric; the metrics rows themselves land in RUN/metrics.jsonl (logEvery defaults to 1), which
 // `runs.get` returns while the run is going. After training, the best checkpoint is evaluated on
 // the validation data (per-class scores, RUN/eval/val.json).
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvaluation, TrainRequest, TrainResult, TrainResumeRequest } from '../../../api/contract.js';
 import { ApiError } from '../../../api/errors.js';
 import type { JobContext } from '../../../api/job-kinds.js';
 import type { Note } from '../../data/errors.js';
-import { writeJsonAtomic } from '../../runs/store.js';
+import { copyFileAtomic, writeFileAtomic, writeJsonAtomic } from '../../atomic.js';
 import type { RunRecord } from '../../train/run-dir.js';
 import { TRAINER_DEFAULTS, type TrainerConfig, train } from '../../train/trainer.js';
 import { resolveModelArg } from '../infer-job.js';
@@ -30,12 +30,12 @@ function saveRequest(dir: string, req: TrainRequest, id: string, root: string): 
   mkdirSync(path.join(dir, 'data'), { recursive: true });
   const keep = (d: TrainRequest['train'], which: 'train' | 'val') => {
     const file = path.join(dir, 'data', `${which}.txt`);
-    if (d.text !== undefined) writeFileSync(file, d.text);
-    else copyFileSync(d.path!, file);
+    if (d.text !== undefined) writeFileAtomic(file, d.text);
+    else copyFileAtomic(d.path!, file);
     return { path: file, name: d.name ?? (d.path !== undefined ? path.basename(d.path) : `<${which}>`) };
   };
   const saved: TrainRequest = { ...req, id, root, train: keep(req.train, 'train'), val: keep(req.val, 'val') };
-  writeFileSync(path.join(dir, UI_TRAIN_FILE), `${JSON.stringify(saved, null, 2)}\n`);
+  writeFileAtomic(path.join(dir, UI_TRAIN_FILE), `${JSON.stringify(saved, null, 2)}\n`);
   return saved;
 }
 
@@ -89,6 +89,9 @@ async function runTraining(req: TrainRequest, dir: string, ctx: JobContext, data
   const totalSteps = stepsPerEpoch * cfg.epochs;
   const t0 = performance.now();
   let firstStep: { step: number; t: number } | undefined;
+  const trainerNotes: Note[] = [];
+  // the training ETA, repeated by the messages between steps (a validation's own phase has no rate to go on)
+  let eta: number | null = null;
   const record = await train(dir, cfg, task, { train: data.train.items, val: data.val.items }, {
     signal: ctx.signal,
     onProgress: (p) => {
@@ -97,20 +100,19 @@ async function runTraining(req: TrainRequest, dir: string, ctx: JobContext, data
         firstStep ??= { step: p.step - 1, t: performance.now() };
         const secs = (performance.now() - firstStep.t) / 1000;
         const steps = p.step - firstStep.step;
-        ctx.progress({
-          phase: `train · ${epoch}`, done: p.step, total: totalSteps, rate: p.sequencesPerSecond, rateUnit: 'sequences/s',
-          etaSeconds: steps > 0 && secs > 0 ? ((totalSteps - p.step) * secs) / steps : null, loss: p.loss,
-        });
+        eta = steps > 0 && secs > 0 ? ((totalSteps - p.step) * secs) / steps : null;
+        ctx.progress({ phase: `train · ${epoch}`, done: p.step, total: totalSteps, rate: p.sequencesPerSecond, rateUnit: 'sequences/s', etaSeconds: eta, loss: p.loss });
       } else ctx.progress({ phase: p.phase === 'features' ? 'computing frozen-block features' : `validate · ${epoch}`, done: p.done, total: p.total });
     },
+    onNote: (message) => trainerNotes.push({ kind: 'warning', message, loc: { file: dir } }),
     onMetrics: (row) => {
       const v = row[task.selectMetric];
       if (row.split === 'val' && typeof v === 'number') {
-        ctx.progress({ phase: `validated · epoch ${Number(row.epoch) + 1}/${cfg.epochs}`, done: Number(row.step), total: totalSteps, loss: Number(row.loss), metric: { name: task.selectMetric, value: v } });
+        ctx.progress({ phase: `validated · epoch ${Number(row.epoch) + 1}/${cfg.epochs}`, done: Number(row.step), total: totalSteps, etaSeconds: eta, loss: Number(row.loss), metric: { name: task.selectMetric, value: v } });
       }
     },
   });
-  const notes: Note[] = [...data.train.notes, ...data.val.notes];
+  const notes: Note[] = [...data.train.notes, ...data.val.notes, ...trainerNotes];
   const result: TrainResult = {
     id: path.basename(dir), dir, status: record.status, best: record.best, final: record.final, params: record.params,
     wallSeconds: record.wallSeconds ?? (performance.now() - t0) / 1000, notes,
