@@ -59,7 +59,7 @@ describe('plmw predict, signal peptides', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(LONG).toHaveLength(85);
     expect(r.stderr).toMatch(/only the first 70 of 85 residues are read/);
-    expect(readdirSync(f('out')).sort()).toEqual(['sp.gff3', 'sp.json', 'sp.mature.fasta', 'sp.residues.csv', 'sp.summary.csv']);
+    expect(readdirSync(f('out')).sort()).toEqual(['sp.counts.json', 'sp.gff3', 'sp.json', 'sp.mature.fasta', 'sp.residues.csv', 'sp.summary.csv']);
     const json = JSON.parse(readFileSync(f('out/sp.json'), 'utf8'));
     const ids = ['long', ...json.sequences.slice(1).map((s: { id: string }) => s.id)];
     expect(json.sequences.map((s: { id: string }) => s.id)).toEqual(ids);
@@ -100,6 +100,11 @@ describe('plmw predict, signal peptides', () => {
         expect(Number(row[11])).toBeGreaterThan(0);
       }
     }
+    // counts.json: each sequence once, under its kingdom (NEGATIVE from --kingdom) and predicted type
+    const counts = JSON.parse(readFileSync(f('out/sp.counts.json'), 'utf8'));
+    expect(counts).toMatchObject({ format: 'plmw-prediction-counts', task: 'signal-peptide', sequences: sum.length - 1 });
+    for (const k of ['EUKARYA', 'ARCHAEA', 'POSITIVE', 'unknown']) expect(Object.values(counts.types[k]).every((n) => n === 0)).toBe(true);
+    for (const t of types) expect(counts.types.NEGATIVE[t]).toBe(sum.slice(1).filter((x) => x[3] === t).length);
     const gff = readFileSync(f('out/sp.gff3'), 'utf8').trim().split('\n');
     expect(gff[0]).toBe('## gff-version 3');
     const withSp = sum.slice(1).filter((x) => x[10] !== '');
@@ -195,8 +200,12 @@ describe('plmw predict, secondary structure', () => {
   it('SS8 run: ss8, both SS3 rules named in the header, p_G..p_C, p3_* summed', () => {
     const r = plmw('predict', '--run', f('ss8-run'), '--fasta', f('ss.txt'), '--out', f('ss8/p'), '--provider', 'cpu');
     expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(f('ss8')).sort()).toEqual(['p.json', 'p.residues.csv']);
+    expect(readdirSync(f('ss8')).sort()).toEqual(['p.counts.json', 'p.json', 'p.residues.csv']);
     const rows = csv(f('ss8/p.residues.csv'));
+    const counts = JSON.parse(readFileSync(f('ss8/p.counts.json'), 'utf8'));
+    expect(counts.residues).toBe(rows.length - 1);
+    for (const c of 'GHIBESTC') expect(counts.ss8[c]).toBe(rows.slice(1).filter((x) => x[3] === c).length);
+    for (const c of 'HEC') expect(counts.ss3[c]).toBe(rows.slice(1).filter((x) => x[4] === c).length);
     expect(rows[0]).toEqual(['id', 'position', 'residue', 'ss8', 'ss3_from_ss8', 'ss3_argmax_p3', 'p_G', 'p_H', 'p_I', 'p_B', 'p_E', 'p_S', 'p_T', 'p_C', 'p3_H', 'p3_E', 'p3_C']);
     for (const row of rows.slice(1)) {
       const p = row.slice(6, 14).map(Number);

@@ -5,6 +5,7 @@ import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
 import { devCommand } from './dev.js';
 import { evaluateCommand } from './evaluate.js';
+import { mergeCommand } from './merge.js';
 import { inferCommand } from './infer.js';
 import { predictCommand } from './predict.js';
 import { protocolCommand } from './protocol.js';
@@ -13,4 +14,4 @@ import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, mergeCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];

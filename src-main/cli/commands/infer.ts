@@ -12,6 +12,7 @@ import { DEFAULT_EMIT, releaseWarmRunner, resolveRunArg, runInferJob } from '../
 import { runsRoot } from '../../engine/runs/store.js';
 import type { RunRecord } from '../../engine/train/run-dir.js';
 import { plmwHome } from '../../engine/models/store.js';
+import { type ShardSpec, parseShard } from '../../engine/shards/shard.js';
 import { parseProviders, progressLine, resolveModelDir, numberOption } from '../options.js';
 
 const usage = `usage: plmw infer (--model DIR | --run RUN) --fasta FILE --out FILE.safetensors [options]
@@ -41,7 +42,9 @@ options:
   --token-budget N     padded tokens per batch (default 16384)
   --window N           residues per window for long sequences (default 1022)
   --overlap N          residues shared by consecutive windows (default 256)
-  --skip-invalid       run the valid records when some are rejected (default: stop)`;
+  --skip-invalid       run the valid records when some are rejected (default: stop)
+  --shard I/N          run only part I of N of FILE (whole groups of records by their number in
+                       the file); \`plmw merge\` joins the N files into the bytes of one run`;
 
 /** `all`, or comma-separated layer numbers (negative from the end), checked against the model's depth L. */
 function parseReprLayers(text: string, L: number): number[] {
@@ -78,7 +81,7 @@ export const inferCommand: Command = {
       options: {
         model: { type: 'string' }, run: { type: 'string' }, root: { type: 'string' }, fasta: { type: 'string' }, out: { type: 'string' }, emit: { type: 'string' },
         provider: { type: 'string' }, threads: { type: 'string' }, 'token-budget': { type: 'string' },
-        window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, 'repr-layers': { type: 'string' },
+        window: { type: 'string' }, overlap: { type: 'string' }, 'skip-invalid': { type: 'boolean' }, shard: { type: 'string' }, 'repr-layers': { type: 'string' },
       },
       strict: true,
     });
@@ -87,6 +90,12 @@ export const inferCommand: Command = {
     for (const e of emit) if (!EMIT_KINDS.includes(e)) throw new UserError(`--emit: unknown output '${e}' (choose from ${EMIT_KINDS.join(', ')})`, 2);
     const int = (name: string, s: string | undefined, min = 0) => numberOption(name, s, { whole: true, min });
     const reprLayers = v['repr-layers'] === undefined ? undefined : parseReprLayers(v['repr-layers'], depthOf(v));
+    let shard: ShardSpec | undefined;
+    try {
+      shard = v.shard === undefined ? undefined : parseShard(v.shard);
+    } catch (e) {
+      throw new UserError((e as Error).message, 2);
+    }
     // A signal ends the command at once (cli/signals.ts): the output is not written yet and its
     // spool is removed with the process's other temporaries.
     const ctrl = new AbortController();
@@ -100,6 +109,7 @@ export const inferCommand: Command = {
           signal: ctrl.signal, home: plmwHome(), jobId: 'cli',
           progress: (p) => progressLine(`${p.phase}${p.total ? ` ${p.done}/${p.total}` : ''}${p.rate ? `, ${p.rate.toFixed(0)} residues/s` : ''}`),
         },
+        { shard },
       );
       progressLine('');
       for (const n of r.notes) console.error(formatNote(n));
@@ -109,7 +119,7 @@ export const inferCommand: Command = {
     } catch (e) {
       progressLine('');
       const msg = (e as Error).message ?? String(e);
-      if (/record\(s\) rejected|no sequences to run|^model |^run '/.test(msg) || e instanceof InputError) throw new UserError(msg);
+      if (/record\(s\) rejected|no sequences to run|^model |^run '|changed while it was read/.test(msg) || e instanceof InputError) throw new UserError(msg);
       throw e;
     } finally {
       await releaseWarmRunner();

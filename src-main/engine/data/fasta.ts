@@ -24,8 +24,10 @@
 //   - A duplicate id rejects the later record; the note names both lines.
 //   - A sequence that looks like nucleotides (>= 90 % A/C/G/T/U/N) is kept with a warning.
 // Lenient mode (default) returns accepted records plus notes; `strict: true` throws the first
-// rejection as InputError. `parseFasta` works on a string, `readFastaFile` streams a file, and
-// `FastaParser` accepts chunks and can hand each record to a callback instead of keeping them.
+// rejection as InputError. `parseFasta` works on a string, `readFastaFile` streams a file,
+// `FastaParser` accepts chunks and can hand each record and note to a callback instead of keeping
+// them, and `streamFastaFile` yields a file's records a chunk at a time (reading pauses while the
+// consumer works), so a file of any size is read in bounded memory.
 import { ESM_GAPS, ESM_RESIDUES } from '../esm2/tokenizer.js';
 import { InputError, type Location, type Note } from './errors.js';
 import { BadChars, MAX_LISTED, badCharsMessage, describeChar, headerText, nucleotideWarning } from './lines.js';
@@ -53,7 +55,12 @@ export interface FastaOptions {
   /** keep the gap symbols `.` and `-` (they are ESM tokens); default false = reject */
   allowGaps?: boolean;
   /** receive each accepted record as it completes; then `records` in the result stays empty */
-  onRecord?: (r: FastaRecord) => void;
+  onRecord?: (r: FastaRecord, index: number) => void;
+  /**
+   * receive each note as it is made, with the 1-based number of the record it is about (none for
+   * notes about the whole file); then `notes` in the result stays empty
+   */
+  onNote?: (n: Note, index?: number) => void;
 }
 
 // Character classes by ASCII code.
@@ -213,7 +220,7 @@ export class FastaParser {
     this.started = true;
     this.recordCount++;
     if (LINE_SEPARATOR.test(h)) {
-      h = headerText(h, { file: this.file, line: this.lineNo }, { changed: (message, loc) => this.note('changed', message, loc) });
+      h = headerText(h, { file: this.file, line: this.lineNo }, { changed: (message, loc) => this.note('changed', message, loc, this.recordCount) });
     }
     // id: up to the first whitespace (as the API's id rule reads it); description: the rest.
     const trimmed = h.replace(/^\s+/, '');
@@ -324,18 +331,18 @@ export class FastaParser {
     }
     if (rejection) {
       if (this.opts.strict) throw new InputError(rejection.reason, rejection.loc);
-      this.note('rejected', rejection.reason, rejection.loc);
+      this.note('rejected', rejection.reason, rejection.loc, rec.index);
       return;
     }
     this.seen.set(rec.id, rec.line);
     if (rec.lowercase > 0) {
-      this.note('changed', `${rec.lowercase} lowercase residue(s) folded to uppercase`, this.loc(rec, rec.line));
+      this.note('changed', `${rec.lowercase} lowercase residue(s) folded to uppercase`, this.loc(rec, rec.line), rec.index);
     }
-    if (rec.star) this.note('changed', "terminal '*' stripped", rec.star);
+    if (rec.star) this.note('changed', "terminal '*' stripped", rec.star, rec.index);
     const record: FastaRecord = { id: rec.id, description: rec.description, sequence: rec.parts.join(''), line: rec.line };
     const dna = nucleotideWarning(record.sequence);
-    if (dna) this.note('warning', dna, this.loc(rec, rec.line));
-    if (this.opts.onRecord) this.opts.onRecord(record);
+    if (dna) this.note('warning', dna, this.loc(rec, rec.line), rec.index);
+    if (this.opts.onRecord) this.opts.onRecord(record, rec.index);
     else this.records.push(record);
   }
 
@@ -345,8 +352,9 @@ export class FastaParser {
     return l;
   }
 
-  private note(kind: Note['kind'], message: string, loc: Location): void {
-    this.notes.push({ kind, message, loc });
+  private note(kind: Note['kind'], message: string, loc: Location, index?: number): void {
+    if (this.opts.onNote) this.opts.onNote({ kind, message, loc }, index);
+    else this.notes.push({ kind, message, loc });
   }
 }
 
@@ -365,4 +373,37 @@ export async function readFastaFile(file: string, opts: Omit<FastaOptions, 'file
   const p = new FastaParser({ ...opts, file });
   for await (const text of streamTextFile(file)) p.write(text);
   return p.end();
+}
+
+/** An accepted record and its 1-based number among all the file's records. */
+export interface NumberedFastaRecord {
+  record: FastaRecord;
+  index: number;
+}
+
+/**
+ * The accepted records of FASTA text arriving in pieces, a piece's worth at a time (in file
+ * order), parsed as readFastaFile parses them; reading pauses while the consumer works, so memory
+ * holds one piece's records. Notes go to `onNote` as they are made (before the records they are
+ * about).
+ */
+export async function* streamFasta(pieces: AsyncIterable<string>, opts: Omit<FastaOptions, 'onRecord'> = {}): AsyncGenerator<NumberedFastaRecord[], FastaResult> {
+  let ready: NumberedFastaRecord[] = [];
+  const p = new FastaParser({ ...opts, onRecord: (record, index) => ready.push({ record, index }) });
+  for await (const text of pieces) {
+    p.write(text);
+    if (ready.length) {
+      const out = ready;
+      ready = [];
+      yield out;
+    }
+  }
+  const result = p.end();
+  if (ready.length) yield ready;
+  return result;
+}
+
+/** streamFasta over a file, read as readFastaFile reads it (strict UTF-8). */
+export function streamFastaFile(file: string, opts: Omit<FastaOptions, 'file' | 'onRecord'> = {}): AsyncGenerator<NumberedFastaRecord[], FastaResult> {
+  return streamFasta(streamTextFile(file), { ...opts, file });
 }

@@ -12,13 +12,16 @@ export function csvField(v: CsvValue): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** One line of a file with `width` columns (checked when given), with its line end. */
+export function csvLine(row: readonly CsvValue[], width?: number): string {
+  if (width !== undefined && row.length !== width) throw new Error(`CSV row has ${row.length} fields, header ${width}`);
+  return `${row.map(csvField).join(',')}\n`;
+}
+
 export function formatCsv(header: readonly string[], rows: Iterable<readonly CsvValue[]>): string {
-  const out: string[] = [header.map(csvField).join(',')];
-  for (const r of rows) {
-    if (r.length !== header.length) throw new Error(`CSV row has ${r.length} fields, header ${header.length}`);
-    out.push(r.map(csvField).join(','));
-  }
-  return `${out.join('\n')}\n`;
+  const out: string[] = [csvLine(header)];
+  for (const r of rows) out.push(csvLine(r, header.length));
+  return out.join('');
 }
 
 export function writeCsv(file: string, header: readonly string[], rows: Iterable<readonly CsvValue[]>): void {

@@ -95,6 +95,11 @@ export class Predictor {
     });
   }
 
+  /** The execution provider the session runs on. */
+  get provider(): string {
+    return this.session.report.provider;
+  }
+
   release(): Promise<void> {
     return this.session.release();
   }

@@ -28,6 +28,7 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   const input = `${prefix}.input.fasta`;
   writeFileAtomic(input, req.sequences.map((s) => `>${s.id}\n${s.sequence}\n`).join(''));
   const t0 = performance.now();
+  const startedAt = new Date().toISOString();
   const inputName = req.inputName ?? 'the selected sequences';
   let files: string[];
   try {
@@ -44,7 +45,9 @@ export async function runPredictJob(req: PredictRequest, ctx: JobContext): Promi
   const bySeq = new Map(req.sequences.map((s) => [s.id, s.sequence]));
   const result = await predictionResult(`${prefix}.json`, { files, seconds: (performance.now() - t0) / 1000, sequences: bySeq });
   const run = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { task: string; name?: string };
-  const full: PredictResult = { ...result, run: req.run, runName: run.name, runTask: run.task, ...(req.name ? { name: req.name } : {}), inputName };
+  // The prediction files carry no time stamp (the same input gives the same bytes): the index
+  // records when this job made them.
+  const full: PredictResult = { ...result, createdAt: result.createdAt || startedAt, run: req.run, runName: run.name, runTask: run.task, ...(req.name ? { name: req.name } : {}), inputName };
   if (req.out === undefined) await writePredictionIndex(full);
   return full;
 }
