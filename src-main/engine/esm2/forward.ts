@@ -64,8 +64,14 @@ export interface Esm2Hooks {
   prompt?(): { tokens: Tensor; atLayer: number } | null;
   /** a replacement for a backbone weight, e.g. a trainable input (full fine-tuning) */
   weight?(name: string): Tensor | null;
-  /** sees each block's attention probabilities [B, H, T, T] (prompt/prefix positions removed), for graphs that summarise them */
-  attentionProbs?(layer: number, probs: Tensor): void;
+  /**
+   * sees each block's attention probabilities [B, h, T, T] (prompt/prefix positions removed), for
+   * graphs that summarise them: heads firstHead .. firstHead + h - 1, all H at once unless the
+   * build's attentionHeadGroup splits them. It may return a zero [B, 1, 1, 1] computed from what it
+   * built on them: the next group's (or block's) attention then waits for it, so that onnxruntime
+   * cannot compute the next scores while these probabilities are still held.
+   */
+  attentionProbs?(layer: number, probs: Tensor, firstHead: number): Tensor | void;
 }
 
 export interface Esm2Outputs {
@@ -90,6 +96,17 @@ export interface Esm2BuildOptions {
   precision?: 'float32' | 'float64';
   /** the graph will be differentiated: only ops with gradient rules (no fused attention) */
   differentiable?: boolean;
+  /**
+   * computes attention this many heads at a time (default: all): with an attentionProbs hook that
+   * returns what to wait for, the scores and probabilities of a long sequence then exist for one
+   * group of heads at a time, not for all H (the attention view)
+   */
+  attentionHeadGroup?: number;
+  /**
+   * every batch is one sequence without padding (the attention view): no key mask is added to
+   * the scores, one [B, H, T, T] pass less per layer
+   */
+  unpadded?: boolean;
 }
 
 export interface Esm2Graph {
@@ -125,6 +142,9 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const H = cfg.numHeads;
   const hd = cfg.headDim;
   const dt = o.precision ?? 'float32';
+  const group = o.attentionHeadGroup ?? H;
+  if (!(Number.isInteger(group) && group >= 1)) throw new Error(`buildEsm2: attentionHeadGroup ${group} is not a positive whole number`);
+  if (group < H && (out.attentions || out.contacts)) throw new Error('buildEsm2: stacked attentions and contacts need every head at once (no attentionHeadGroup)');
 
   const cache = new Map<string, Tensor>();
   const w = (name: string): Tensor => {
@@ -234,6 +254,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
     const base = (replacement?: Tensor, x2?: Tensor) => ops.linear(x2 ?? input, replacement ?? weight, bias);
     return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
   };
+  let wait: Tensor | undefined; // what the next attention waits for (see Esm2Hooks.attentionProbs)
   let keyBias: Tensor | null = null;
   let keyValid: Tensor | null = null;
   for (let layer = from; layer < to; layer++) {
@@ -269,14 +290,21 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
         v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
         bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
       }
-      const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
-      if (out.attentions || out.contacts || hooks.attentionProbs) {
-        let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
-        if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
-        if (out.attentions || out.contacts) attnList.push(a);
-        hooks.attentionProbs?.(layer, a);
+      const ctxs: Tensor[] = [];
+      for (let h0 = 0; h0 < H; h0 += group) {
+        const pick = (t: Tensor) => (group >= H ? t : slice(t, [h0], [Math.min(H, h0 + group)], [1]));
+        const qg = wait ? add(pick(q), wait) : pick(q);
+        const scores = matmul(qg, transpose(pick(k), [0, 1, 3, 2]));
+        const probs = softmax(o.unpadded ? scores : add(scores, bias), -1); // [B, h, T', T'(+P)]
+        if (out.attentions || out.contacts || hooks.attentionProbs) {
+          let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
+          if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
+          if (out.attentions || out.contacts) attnList.push(a);
+          wait = hooks.attentionProbs?.(layer, a, h0) ?? wait;
+        }
+        ctxs.push(matmul(probs, pick(v)));
       }
-      ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
+      ctx = reshape(transpose(ctxs.length === 1 ? ctxs[0] : concat(ctxs, 1), [0, 2, 1, 3]), ['B', Tdim, D]);
     }
     let a = linear(layer, 'attn_out', ctx);
     if (hooks.attentionOutput) a = hooks.attentionOutput(layer, a, h);

@@ -11,7 +11,7 @@ import type { AttentionRequest, AttentionResult } from '../../../api/contract.js
 import { ApiError } from '../../../api/errors.js';
 import type { JobContext } from '../../../api/job-kinds.js';
 import { parseFasta } from '../../data/fasta.js';
-import { THUMBNAIL_MAX, buildAttentionView, poolingMatrix, unpackAttentionView } from '../../esm2/attention-view.js';
+import { THUMBNAIL_MAX, buildAttentionView, headGroupFor, poolingMatrix, unpackAttentionView } from '../../esm2/attention-view.js';
 import type { Esm2Hooks } from '../../esm2/forward.js';
 import { type LoadedModel, loadModel } from '../../esm2/model.js';
 import { Graph, serialize } from '../../graph/index.js';
@@ -74,10 +74,11 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
 
   const T = n + 2;
   const S = Math.min(T, THUMBNAIL_MAX);
+  const headGroup = headGroupFor(H, T);
   const g = new Graph('attention-view');
   const peft = hooks?.(g);
   const tok = model.tokenizer;
-  const view = buildAttentionView(g, model.config, model.source, S, { layer, head, special: { cls: tok.clsId, eos: tok.eosId, pad: tok.padId }, hooks: peft?.hooks });
+  const view = buildAttentionView(g, model.config, model.source, S, { layer, head, special: { cls: tok.clsId, eos: tok.eosId, pad: tok.padId }, hooks: peft?.hooks, headGroup });
   const m = serialize(g, { outputs: { view: view.view } });
   const session = await createSession(m.model, { weightsDir: model.weightsDir });
   let out: Record<string, ort.Tensor>;
@@ -98,7 +99,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     await session.release();
   }
   const bias = model.source.read('contact_head.regression.bias')[0];
-  const { map, headMax, thumbnails, contacts } = unpackAttentionView(out.view.data as Float32Array, model.config, T, S, { layer, bias });
+  const { map, headMax, thumbnails, contacts } = unpackAttentionView(out.view.data as Float32Array, model.config, T, S, { layer, head, bias, headGroup });
   const q = quantiseBlocks(map, 1);
   const qt = quantiseBlocks(thumbnails, L * H);
   return {
