@@ -162,11 +162,13 @@ export const RUN_LOCK = '.lock';
 export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
   if (data.train.length === 0) throw new Error('no training sequences');
   const run = new RunDir(runPath);
+  // Leftovers of a writer that died here (a SIGKILL: spill files, half-written checkpoints), swept
+  // before the lock is taken: only dead owners' files go, and taking the lock may itself fail (a
+  // full disk), which must not leave them behind.
+  for (const d of [runPath, path.join(runPath, 'checkpoints')]) sweepStaleTemporaries(d);
   const lock = acquireLock(path.join(runPath, RUN_LOCK), { purpose: 'a trainer', what: `run ${runPath}` });
   try {
     if (lock.tookOver) hooks.onNote?.(`took over the lock of ${runPath} from ${lock.tookOver.holder ? describeHolder(lock.tookOver.holder) : 'an unreadable lock file'}: ${lock.tookOver.reason}`);
-    // Leftovers of a writer that died here (a SIGKILL: spill files, half-written checkpoints).
-    for (const d of [runPath, path.join(runPath, 'checkpoints')]) sweepStaleTemporaries(d);
     return await trainHolding(run, lock, cfg, task, data, hooks);
   } finally {
     lock.release();
