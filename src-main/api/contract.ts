@@ -23,6 +23,7 @@ import type { FastaRecord } from '../engine/data/fasta.js';
 import type { EmitKind } from '../engine/esm2/infer.js';
 import type { InstalledModel } from '../engine/models/store.js';
 import type { ModelSpec } from '../engine/models/registry.js';
+import type { MemoryEstimate } from '../engine/train/memory-estimate.js';
 import type { MethodName } from '../engine/peft/index.js';
 import type { ProviderName } from '../engine/runtime/providers.js';
 import type { CompareTable, ImportedFrom, ImportTask, RunDetail, RunSummary } from '../engine/runs/types.js';
@@ -159,6 +160,8 @@ export const JOB_SCHEMAS = {
       fasta: optional(path_),
       /** default logits,representations (as `plmw infer`) */
       emit: optional(array(oneOf(EMIT_KINDS), { minItems: 1, unique: true })),
+      /** which representations (fair-esm's repr_layers: 0..L, negative from the end); default the last */
+      reprLayers: optional(array(integer({ min: -100000, max: 100000 }), { minItems: 1, unique: true })),
       /** output .safetensors, written atomically; the same file `plmw infer --out` writes */
       out: path_,
       providers: optional(array(oneOf(PROVIDERS), { minItems: 1, unique: true })),
@@ -621,19 +624,8 @@ export interface TrainEstimate {
   /** lowest block with trainable parameters (blocks below run once and are reused) */
   lowestBlock: number;
   layers: number;
-  memory: {
-    /** the checkpoint, kept in memory for onnxruntime */
-    weightsBytes: number;
-    /** trainable tensors x 4 (values, gradients, two optimizer moments), float32 */
-    optimizerBytes: number;
-    /** activations kept for the backward pass of one batch (estimate) */
-    activationBytes: number;
-    /** reused outputs of the frozen blocks (one [len, d] float32 per sequence; spilled to disk past the cache limit) */
-    featureCacheBytes: number;
-    totalBytes: number;
-    /** how the estimate is made */
-    formula: string;
-  };
+  /** the trainer's memory accounting (engine/train/memory-estimate.ts) */
+  memory: MemoryEstimate;
   batchSize: number;
   maxLength: number;
   sequences?: number;

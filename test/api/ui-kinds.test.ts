@@ -147,10 +147,12 @@ describe('train.estimate', () => {
     expect(e.headParams).toBe(64 * 8 + 8);
     expect(e.lowestBlock).toBe(1);
     expect(e.sequences).toBe(12);
-    expect(e.memory.optimizerBytes).toBe(e.trainable * 16);
-    expect(e.memory.weightsBytes).toBe(430832);
+    expect(e.memory.optimizerBytes).toBe(e.trainable * 32);
+    // with the top block trained and reuse on, one of the two phases maps only part of the weights
+    expect(e.memory.weightsBytes).toBeGreaterThan(0);
+    expect(e.memory.weightsBytes).toBeLessThan(430832);
     expect(e.memory.featureCacheBytes).toBeGreaterThan(0);
-    expect(e.memory.totalBytes).toBe(e.memory.weightsBytes + e.memory.optimizerBytes + e.memory.activationBytes + e.memory.featureCacheBytes);
+    expect(e.memory.totalBytes).toBe(e.memory.runtimeBytes + e.memory.weightsBytes + e.memory.optimizerBytes + e.memory.activationBytes + e.memory.featureCacheBytes);
     const full = await run<TrainEstimate>('train.estimate', { model: MODEL, task: 'ss', method: 'full', maxLength: 100 });
     expect(full.trainable).toBeGreaterThan(e.trainable * 50);
     expect(full.memory.activationBytes).toBeGreaterThan(e.memory.activationBytes);

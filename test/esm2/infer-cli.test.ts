@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Esm2Runner, WINDOW_RULE, inferSequences, windowRanges } from '../../src-main/engine/esm2/infer.js';
+import { DEFAULT_PAIR_BUDGET, Esm2Runner, pairBudgetRows, WINDOW_RULE, defaultTokenBudget, inferSequences, planBatches, windowRanges } from '../../src-main/engine/esm2/infer.js';
 import { loadModel } from '../../src-main/engine/esm2/model.js';
 import { readSafetensors } from '../../src-main/engine/esm2/safetensors.js';
 import { EsmTokenizer } from '../../src-main/engine/esm2/tokenizer.js';
@@ -27,7 +27,7 @@ describe('plmw infer on an unseen model shape', () => {
     writeFileSync(path.join(dir, 'in.fasta'), seqs.map((s, i) => `>s${i} random\n${s}\n`).join(''));
     const out = path.join(dir, 'out.safetensors');
     const res = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/cli/main.ts', 'infer', '--model', path.join(dir, 'model'),
-      '--fasta', path.join(dir, 'in.fasta'), '--out', out, '--emit', 'logits,representations,attentions,contacts', '--provider', 'cpu'],
+      '--fasta', path.join(dir, 'in.fasta'), '--out', out, '--emit', 'logits,representations,attentions,contacts', '--repr-layers', 'all', '--provider', 'cpu'],
       { cwd: REPO, encoding: 'utf8' });
     expect(res.status, res.stderr).toBe(0);
     const file = readSafetensors(out);
@@ -54,6 +54,55 @@ describe('plmw infer on an unseen model shape', () => {
   });
 });
 
+describe('representation layers (fair-esm repr_layers)', () => {
+  it('emits the last layer by default, the layers asked for otherwise (negative from the end), and refuses layers outside 0..L', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-repr-'));
+    await writeRandomModel(dir, { d: 32, layers: 3, heads: 4, ffn: 64, seed: 4 });
+    const model = await loadModel(dir);
+    const names = async (layers?: number[]) => {
+      const runner = await Esm2Runner.create(model, ['representations'], { providers: ['cpu'] }, undefined, { reprLayers: layers });
+      const out = await runner.runBatch(['MKTAYIAK']);
+      await runner.release();
+      return Object.keys(out.out).sort();
+    };
+    expect(await names()).toEqual(['representations.3']);
+    expect(await names([0, -2, 3])).toEqual(['representations.0', 'representations.2', 'representations.3']);
+    await expect(names([4])).rejects.toThrow(/layer 4 is outside 0..3/);
+    await expect(names([-5])).rejects.toThrow(/layer -5 is outside/);
+  });
+});
+
+describe('memory bounds of a batch', () => {
+  it('caps batches by padded tokens and by attention cells (B x T^2, one full window by default)', () => {
+    const batches = planBatches([1000, 1000, 1000, 200, 200, 60, 60, 60], 16384, 64, pairBudgetRows);
+    expect(batches).toEqual([[0], [1], [2], [3, 4, 5, 6, 7]]);
+    for (const b of batches) {
+      const T = Math.max(...b.map((i) => [1000, 1000, 1000, 200, 200, 60, 60, 60][i])) + 2;
+      expect(b.length * T * T).toBeLessThanOrEqual(DEFAULT_PAIR_BUDGET);
+    }
+    expect(planBatches(Array(100).fill(70), 16384, 64, pairBudgetRows).map((b) => b.length)).toEqual([64, 36]);
+    // wide models get a smaller token budget: tokens x ffn floats stay within 256 MiB
+    expect(defaultTokenBudget(1280)).toBe(16384);
+    expect(defaultTokenBudget(10240)).toBe(6553);
+  });
+
+  it('runs the windows of a long sequence within the same attention bound as one window', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'plmw-bound-'));
+    await writeRandomModel(dir, { d: 32, layers: 2, heads: 4, ffn: 64, seed: 8 });
+    const runner = await Esm2Runner.create(await loadModel(dir), ['logits'], { providers: ['cpu'] });
+    const sizes: number[] = [];
+    const run = runner.runBatch.bind(runner);
+    runner.runBatch = (seqs) => (sizes.push(seqs.length), run(seqs));
+    const seq = randomSeq(rng(6), 130);
+    for await (const _ of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16 })) void _;
+    expect(sizes).toEqual([4]); // 4 windows of 52 tokens: 4 x 52^2 cells, under the default budget
+    sizes.length = 0;
+    for await (const _ of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16, pairBudget: 52 * 52 })) void _;
+    expect(sizes).toEqual([1, 1, 1, 1]);
+    await runner.release();
+  });
+});
+
 describe('long sequences', () => {
   it('plans windows that cover the sequence, the last aligned to its end', () => {
     expect(windowRanges(100, 1022, 256)).toEqual([[0, 100]]);
@@ -63,7 +112,7 @@ describe('long sequences', () => {
   it('merges windows by the documented rule and states it', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'plmw-long-'));
     await writeRandomModel(dir, { d: 32, layers: 2, heads: 4, ffn: 64, seed: 8 });
-    const runner = await Esm2Runner.create(loadModel(dir), ['representations', 'contacts'], { providers: ['cpu'] });
+    const runner = await Esm2Runner.create(await loadModel(dir), ['representations', 'contacts'], { providers: ['cpu'] });
     const seq = randomSeq(rng(5), 130);
     const results = [];
     for await (const r of inferSequences(runner, [{ id: 'long', sequence: seq }], { window: 50, overlap: 16 })) results.push(r);

@@ -57,7 +57,7 @@ describe('a 12,000-residue protein', () => {
       if (c > score) [best, score] = [k, c];
     });
     const [s, e] = ranges[best];
-    const model = loadModel(fixtureModel('tiny'));
+    const model = await loadModel(fixtureModel('tiny'));
     const runner = await Esm2Runner.create(model, ['contacts']);
     try {
       const one = runner.unpad(await runner.runBatch([seq.slice(s, e)]), 0, e - s)[0];

@@ -66,8 +66,8 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The same predictions, bit for bit, from two runs. */
 async function samePredictions(a: string, b: string, seqs: readonly LabelledSequence[]) {
-  const ra = openRun(a);
-  const rb = openRun(b);
+  const ra = await openRun(a);
+  const rb = await openRun(b);
   const pa = await Predictor.create(ra.model, ra.method, ra.head, ra.params, { providers: ['cpu'], threads: 1 });
   const pb = await Predictor.create(rb.model, rb.method, rb.head, rb.params, { providers: ['cpu'], threads: 1 });
   try {
@@ -130,7 +130,7 @@ describe('export to Hugging Face PEFT, and back', () => {
   });
 
   it('the PEFT fixtures, imported and exported again, read back bit for bit (the exporter checks it) with a config per release', async () => {
-    const model = loadModel(MODEL);
+    const model = await loadModel(MODEL);
     for (const name of PEFT_FIXTURES) {
       const a = importPeftAdapter(peftFixture(name), model);
       const r = await exportPeft(path.join(tmp, 'again', name), { method: a.method, head: a.head, task: a.head ? 'token-cls' : 'backbone', config: model.config, baseModel: 'esm2-tiny-random', params: a.params });

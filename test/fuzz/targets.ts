@@ -59,7 +59,7 @@ const ss = (...p: string[]) => shared('data', 'secondary-structure', ...p);
 const pdb = (f: string) => shared('fixtures', 'pdb', f);
 const esm2 = (...p: string[]) => shared('fixtures', 'esm2', ...p);
 let tiny: LoadedModel | undefined;
-const tinyModel = () => (tiny ??= loadModel(esm2('esm2-tiny-random')));
+const tinyModel = async () => (tiny ??= await loadModel(esm2('esm2-tiny-random')));
 const ADAPTERS = ['lora-qv-tokencls', 'lora-all-linear-esmmodel', 'lora-layers0-tokencls', 'ia3-tokencls', 'prompt-tokencls', 'lora-dora-tokencls'];
 
 export const TARGETS: Record<string, Target> = {
@@ -105,14 +105,14 @@ export const TARGETS: Record<string, Target> = {
     seeds: () => ADAPTERS.map((a) => read(shared('fixtures', 'peft', a, 'adapter_config.json'))),
     mutate: { json: true },
     // The whole import, as `plmw runs import-peft` does it: the mutated config beside the seed adapter's own weights.
-    run: (bytes, o) => {
+    run: async (bytes, o) => {
       const dir = path.join(o.scratch, `adapter-${o.seed}`);
       if (!existsSync(dir)) {
         mkdirSync(dir);
         copyFileSync(shared('fixtures', 'peft', ADAPTERS[o.seed], 'adapter_model.safetensors'), path.join(dir, 'adapter_model.safetensors'));
       }
       writeFileSync(path.join(dir, 'adapter_config.json'), bytes);
-      return importPeftAdapter(dir, tinyModel());
+      return importPeftAdapter(dir, await tinyModel());
     },
   },
 };

@@ -2,7 +2,7 @@
 // float64 kernels (Erf and Conv have none: Erf's gradient graph runs in float64 against a JS
 // float64 erf, Conv's in float32 against finite differences of a float64 JS convolution).
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Graph, type Tensor, END, gradRules, ops } from '../../src-main/engine/graph/index.js';
+import { type Graph, type Tensor, END, contrib, gradRules, ops } from '../../src-main/engine/graph/index.js';
 import { erf64 } from '../helpers/esm2-reference64.js';
 import { type GradCheckOptions, type InputSpec, gradCheck } from '../helpers/gradcheck.js';
 
@@ -58,6 +58,10 @@ const cases: Case[] = [
   { rule: 'Sigmoid', name: 'sigmoid', specs: [S([3, 4])], build: (_g, [x]) => ops.sigmoid(ops.mul(x, 3)) },
   { rule: 'Relu', name: 'relu', specs: [S([3, 4], { range: 'away' })], build: (_g, [x]) => ops.relu(x) },
   { rule: 'Reciprocal', name: 'reciprocal', specs: [S([3, 4], { range: 'positive' })], build: (_g, [x]) => ops.reciprocal(x) },
+  {
+    rule: 'com.microsoft:Gelu', name: 'fused GELU (float32 vs float64 JS)', specs: [S([3, 4])], build: (_g, [x]) => contrib.gelu(ops.mul(x, 2.5)),
+    opts: { dtype: 'float32', h: 1e-3, rtol: 1e-3, atol: 1e-4, forward64: ([x]) => x.map((v) => 2.5 * v * 0.5 * (1 + erf64((2.5 * v) / Math.SQRT2))) },
+  },
   { rule: 'MatMul', name: '3-D by 2-D', specs: [S([2, 3, 4]), S([4, 5])], build: (_g, [a, b]) => ops.matmul(a, b) },
   { rule: 'MatMul', name: 'batch broadcast', specs: [S([2, 1, 3, 4]), S([3, 4, 2])], build: (_g, [a, b]) => ops.matmul(a, b) },
   ...([[false, false], [false, true], [true, false], [true, true]] as const).map(([tA, tB]): Case => ({

@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe('memory over many jobs', () => {
-  it('20 queued infer jobs of 1,000 sequences stay within the first job\'s peak RSS + 10%', async () => {
+  it('20 queued infer jobs of 1,000 sequences stay within the first job\'s peak RSS + 15%, with no growth over the second half', async () => {
     const files = Array.from({ length: 20 }, (_, i) => randomFasta(path.join(tmp, `mem-${i}.fasta`), 1000, 5, 20, 100 + i));
     // The main thread samples the process RSS too (the worker is a thread of this process).
     let mainPeak = 0;
@@ -37,13 +37,16 @@ describe('memory over many jobs', () => {
     for (const j of jobs) results.push(await q.wait(j.id));
     clearInterval(timer);
     for (const r of results) expect(r.state, r.error).toBe('done');
-    expect(readSafetensors(path.join(tmp, 'mem.safetensors')).tensors.size).toBe(1000 * 4); // logits + representations.0..2
+    expect(readSafetensors(path.join(tmp, 'mem.safetensors')).tensors.size).toBe(1000 * 2); // logits + representations.2 (the last layer, the default)
     const worker = results.map((r) => r.memory!.rssPeakBytes);
     const mb = (b: number) => (b / 2 ** 20).toFixed(0);
     console.log(`20 infer jobs x 1000 seqs in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS peak per job (MiB), worker-reported: ${worker.map(mb).join(' ')}; main-sampled: ${peaks.map(mb).join(' ')}`);
-    const limitWorker = worker[0] * 1.1;
-    const limitMain = peaks[0] * 1.1;
-    expect(Math.max(...worker.slice(1))).toBeLessThanOrEqual(limitWorker);
-    expect(Math.max(...peaks.slice(1))).toBeLessThanOrEqual(limitMain);
+    // Two bounds: no job far above the first (a job that keeps what an earlier one built), and no
+    // slope (a leak of a fraction of a MiB per job shows in the second half of the jobs). The first
+    // job's peak is the smallest: the allocator's arenas and the JIT settle over the next few.
+    for (const series of [worker, peaks]) {
+      expect(Math.max(...series.slice(1))).toBeLessThanOrEqual(series[0] * 1.15);
+      expect(Math.max(...series.slice(10))).toBeLessThanOrEqual(Math.max(...series.slice(0, 10)) * 1.03);
+    }
   });
 });

@@ -60,7 +60,7 @@ function headProbs(x: Float32Array, rows: number, W: Float32Array, b: Float32Arr
 
 /** The adapted model's final representations of the validation sequences. */
 async function adaptedFeatures(runDir: string): Promise<Float32Array[]> {
-  const r = openRun(runDir);
+  const r = await openRun(runDir);
   const runner = await Esm2Runner.create(r.model, ['representations'], { providers: ['cpu'], threads: 1 }, adaptation(r.model.config, r.method, null, r.params));
   try {
     const out: Float32Array[] = [];
@@ -77,7 +77,7 @@ async function checkNewHead(backbone: string, name: string, reuse: boolean): Pro
   expect(rec.backbone).toMatchObject({ dir: backbone, id: path.basename(backbone) });
   expect(rec.backbone!.checkpointSha256).toMatch(/^[0-9a-f]{64}$/);
   expect(rec.params.trainable).toBe(8 * 64 + 8);
-  const run = openRun(dir);
+  const run = await openRun(dir);
   const p = await Predictor.create(run.model, run.method, run.head, run.params, { providers: ['cpu'], threads: 1 });
   const probs = await p.predict(data.val.map((s) => s.sequence));
   await p.release();
@@ -109,7 +109,7 @@ describe('adapters without a head, and new heads over adapters', () => {
     const b = Buffer.from(fromModel.contacts.base64, 'base64');
     expect(a.equals(b)).toBe(false);
     // the same contacts as the adapted inference graph gives
-    const r = openRun(headless);
+    const r = await openRun(headless);
     const runner = await Esm2Runner.create(r.model, ['contacts'], { providers: ['cpu'], threads: 1 }, adaptation(r.model.config, r.method, null, r.params));
     const c = runner.unpad(await runner.runBatch([seq.sequence]), 0, seq.sequence.length)[0].data;
     await runner.release();
@@ -123,9 +123,9 @@ describe('adapters without a head, and new heads over adapters', () => {
     await checkNewHead(headless, 'head-over-lora', true);
     await checkNewHead(headless, 'head-over-lora-noreuse', false);
     // the frozen adapter matters: a probe on the plain model is another model
-    const plainModel = loadModel(MODEL);
-    const base = await Esm2Runner.create(plainModel, ['representations'], { providers: ['cpu'], threads: 1 });
-    const plain = base.unpad(await base.runBatch([data.val[0].sequence]), 0, data.val[0].sequence.length)[1].data;
+    const plainModel = await loadModel(MODEL);
+    const base = await Esm2Runner.create(plainModel, ['representations'], { providers: ['cpu'], threads: 1 }, undefined, { reprLayers: [1] });
+    const plain = base.unpad(await base.runBatch([data.val[0].sequence]), 0, data.val[0].sequence.length)[0].data;
     await base.release();
     const adapted = (await adaptedFeatures(headless))[0];
     expect(Math.max(...plain.map((v, i) => Math.abs(v - adapted[i])))).toBeGreaterThan(0.05);
@@ -157,7 +157,7 @@ describe('adapters without a head, and new heads over adapters', () => {
   it('infer --run of a trained run: the classifier\'s logits, whose softmax is what predict reads', async () => {
     const dir = path.join(tmp, 'trained-lora');
     await train(dir, { ...TRAINER_DEFAULTS, model: MODEL, task: 'ss-ss8', method: 'lora', methodOptions: { r: 2, targets: ['query', 'value'], topK: 1 }, epochs: 1, batchSize: 4, providers: ['cpu'], threads: 1 }, ssTask('ss8'), data);
-    const run = openRun(dir);
+    const run = await openRun(dir);
     const runner = await Esm2Runner.create(run.model, ['logits'], { providers: ['cpu'], threads: 1 }, adaptation(run.model.config, run.method, run.head, run.params));
     const p = await Predictor.create(run.model, run.method, run.head, run.params, { providers: ['cpu'], threads: 1 });
     try {

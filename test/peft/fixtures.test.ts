@@ -57,7 +57,7 @@ const fromInferFile = (file: string) => {
 
 describe('PEFT fixtures reproduce transformers + PEFT within 1e-4', () => {
   it.each(PEFT_FIXTURES)('%s, through the engine', async (name) => {
-    const model = loadModel(fixtureModel('tiny'));
+    const model = await loadModel(fixtureModel('tiny'));
     const a = importPeftAdapter(peftFixture(name), model);
     const { name: m, ...opts } = a.method;
     const method = createMethod(m, model.config, opts, model.source, []);
@@ -91,7 +91,7 @@ describe('PEFT fixtures reproduce transformers + PEFT within 1e-4', () => {
       expect(info.task).toBe(hasLogits(name) ? 'token-cls' : 'backbone');
       expect(info.imported.baseClass).toBe(name === 'lora-all-linear-esmmodel' ? 'EsmModel' : 'EsmForTokenClassification');
       const out = path.join(home, `${name}.safetensors`);
-      const inf = plmw('infer', '--run', info.id, '--fasta', SEQUENCES_FASTA, '--out', out, '--provider', 'cpu');
+      const inf = plmw('infer', '--run', info.id, '--fasta', SEQUENCES_FASTA, '--out', out, '--repr-layers', 'all', '--provider', 'cpu');
       expect(inf.status, inf.stderr).toBe(0);
       const f = readSafetensors(out);
       // the names of plain `plmw infer`: representations 0..L and logits
@@ -121,7 +121,7 @@ describe('PEFT fixtures reproduce transformers + PEFT within 1e-4', () => {
         expect(r.id).toBe(`api-${name}`);
         expect(r.imported.source).toBe(peftFixture(name));
         const out = path.join(home, `api-${name}.safetensors`);
-        const inf = await run<InferResult>('infer', { run: r.id, fasta: SEQUENCES_FASTA, out, providers: ['cpu'] });
+        const inf = await run<InferResult>('infer', { run: r.id, fasta: SEQUENCES_FASTA, out, reprLayers: Array.from({ length: L + 1 }, (_, k) => k), providers: ['cpu'] });
         expect(inf.sequences).toBe(5);
         const d = diffToReference(name, fromInferFile(out));
         measured.api[name] = d;

@@ -15,7 +15,7 @@ import { rng } from '../helpers/gradcheck.js';
 import { fixtureModel } from '../helpers/paths.js';
 
 ort.env.logLevel = 'fatal';
-const model: LoadedModel = loadModel(fixtureModel('tiny'));
+const model: LoadedModel = await loadModel(fixtureModel('tiny'));
 
 describe('LoRA against the fixture reference gradients', () => {
   it('matches loss and the A and B gradients of every layer to 1e-4 relative', async () => {
@@ -35,6 +35,7 @@ describe('LoRA against the fixture reference gradients', () => {
           names.push(`lora.layer.${l}.${site}.${part}`);
         }
     const esm = buildEsm2(g, model.config, model.source, {
+      differentiable: true,
       hooks: {
         linear(call) {
           if (call.site !== 'query' && call.site !== 'value') return call.base();
@@ -50,7 +51,7 @@ describe('LoRA against the fixture reference gradients', () => {
     const loss = ops.sumAll(ops.mul(ops.mul(esm.final, R), notPad));
     const grads = gradients(loss, names.map((n) => params.get(n.replace('lora.layer.', ''))!));
     const s = await ort.InferenceSession.create(serialize(g, { outputs: { loss, ...Object.fromEntries(names.map((n, i) => [`${n}.grad`, grads[i]])) } }).model, {
-      externalData: model.externalData,
+      extra: { session: { model_external_initializers_file_folder_path: model.weightsDir } },
     });
     const feeds: Record<string, ort.Tensor> = {};
     const tok = ref.tensors.get('tokens')!;

@@ -24,8 +24,8 @@ let model: LoadedModel;
 let tmp: string;
 const D = 64;
 const FFN = 256;
-beforeAll(() => {
-  model = loadModel(fixtureModel('tiny'));
+beforeAll(async () => {
+  model = await loadModel(fixtureModel('tiny'));
   tmp = mkdtempSync(path.join(os.tmpdir(), 'plmw-peft-options-'));
 });
 const measured: Record<string, { hidden: number; logits: number }> = {};

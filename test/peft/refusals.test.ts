@@ -18,9 +18,9 @@ import { type PeftFixture, peftFixture, variantOf } from './helpers.js';
 let tmp: string;
 let tiny: LoadedModel;
 let n = 0;
-beforeAll(() => {
+beforeAll(async () => {
   tmp = mkdtempSync(path.join(os.tmpdir(), 'plmw-peft-refusals-'));
-  tiny = loadModel(fixtureModel('tiny'));
+  tiny = await loadModel(fixtureModel('tiny'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -62,7 +62,7 @@ describe('refusals, each naming the key and the value', () => {
   });
 
   it('a base model the adapter does not fit', async () => {
-    const small = loadModel(fixtureModel('small'));
+    const small = await loadModel(fixtureModel('small'));
     const e = await refusal('lora-qv-tokencls', () => undefined, { model: small });
     expect(e.message).toMatch(/tensor 'base_model\.model\.esm\.encoder\.layer\.0\.attention\.self\.query\.lora_A\.weight': shape \[4, 64\]: base model mismatch: esm\.encoder\.layer\.0\.attention\.self\.query of esm2-small-random has 128 input features, the tensor 64/);
     expect((await refusal('prompt-tokencls', () => undefined, { model: small })).message).toMatch(/key 'token_dim': 64, but esm2-small-random has 128 hidden size: base model mismatch/);

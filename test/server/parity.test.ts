@@ -34,7 +34,7 @@ describe('CLI and browser mode', () => {
     const cliOut = path.join(tmp, 'cli.safetensors');
     const cli = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'src-main/cli/main.ts', 'infer', '--model', model, '--fasta', fasta, '--out', cliOut, '--emit', emit.join(','), '--provider', 'cpu', '--window', '20', '--overlap', '5'],
+      ['--import', 'tsx', 'src-main/cli/main.ts', 'infer', '--model', model, '--fasta', fasta, '--out', cliOut, '--emit', emit.join(','), '--repr-layers', 'all', '--provider', 'cpu', '--window', '20', '--overlap', '5'],
       { cwd: REPO, encoding: 'utf8' },
     );
     expect(cli.status, cli.stderr).toBe(0);
@@ -45,7 +45,7 @@ describe('CLI and browser mode', () => {
     try {
       const sse = await events(server.port, server.token);
       const webOut = path.join(tmp, 'web.safetensors');
-      const r = await post(server.port, 'infer', { model, fasta, out: webOut, emit, providers: ['cpu'], window: 20, overlap: 5 }, server.token);
+      const r = await post(server.port, 'infer', { model, fasta, out: webOut, emit, reprLayers: [0, 1, 2], providers: ['cpu'], window: 20, overlap: 5 }, server.token);
       expect(r.status, r.body).toBe(200);
       const { jobId } = r.json<{ result: { jobId: string } }>().result;
       const end = await sse.until((e) => (e.type === 'job.done' || e.type === 'job.failed') && e.jobId === jobId);

@@ -114,7 +114,7 @@ describe('merged shards are the bytes of one run', () => {
   it('safetensors of plmw infer, with long sequences run as windows', async () => {
     const input = randomFasta(f('infer.fasta'), 15, 5, 40, 3);
     const ctx = { signal: new AbortController().signal, home: dir, jobId: 't', progress: () => {} };
-    const req = (out: string) => ({ model: MODEL_TINY, fasta: input, out, emit: ['logits' as const, 'representations' as const, 'contacts' as const], providers: ['cpu' as const], threads: 1, window: 24, overlap: 8 });
+    const req = (out: string) => ({ model: MODEL_TINY, fasta: input, out, emit: ['logits' as const, 'representations' as const, 'contacts' as const], providers: ['cpu' as const], threads: 1, window: 24, overlap: 8, reprLayers: [0, 1, 2] });
     try {
       await runInferJob(req(f('inf-whole.safetensors')), ctx, { groupSize: 4 });
       const parts = [];

@@ -28,7 +28,7 @@ import { rng } from '../helpers/gradcheck.js';
 import { fixtureModel, shared } from '../helpers/paths.js';
 
 ort.env.logLevel = 'fatal';
-const model = loadModel(fixtureModel('tiny'));
+const model = await loadModel(fixtureModel('tiny'));
 let records: SignalPRecord[];
 
 beforeAll(async () => {

@@ -12,13 +12,13 @@ import { rng } from '../helpers/gradcheck.js';
 import { fixtureModel } from '../helpers/paths.js';
 
 ort.env.logLevel = 'fatal';
-const model = loadModel(fixtureModel('tiny'));
+const model = await loadModel(fixtureModel('tiny'));
 
 async function session(training: boolean) {
   const method = createMethod('probe', model.config, {}, model.source, []);
   const head = cnnHead(8, model.config.hiddenSize, { kernel: 5, channels: 6 });
   const tg = buildTaskGraph(model, method, head, { training });
-  const s = await ort.InferenceSession.create(tg.model, { externalData: model.externalData });
+  const s = await ort.InferenceSession.create(tg.model, { extra: { session: { model_external_initializers_file_folder_path: model.weightsDir } } });
   const r = rng(5);
   const values = new Map(tg.params.map((p) => [p.name, Float32Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => 0.3 * (2 * r() - 1))]));
   const run = (seqs: string[], labels: Int32Array[], vals = values) => {

@@ -68,8 +68,8 @@ describe('trainer', () => {
     ra.forEach((r, i) => expect(Number(r.loss)).toBeCloseTo(Number(rb[i].loss), 4));
   });
 
-  it('reports the trainable-parameter count of every method before training', () => {
-    const model = loadModel(MODEL);
+  it('reports the trainable-parameter count of every method before training', async () => {
+    const model = await loadModel(MODEL);
     const count = (method: string, methodOptions: Record<string, unknown>) =>
       prepare(config({ method, methodOptions }), task, model).method.params.reduce((a, p) => a + p.shape.reduce((x, y) => x * y, 1), 0);
     // tiny: d 64, 2 layers, ffn 256, 4 heads

@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { annotateCommand } from './annotate.js';
 import { dataCommand } from './data.js';
 import { benchCommand } from './bench.js';
+import { devCommand } from './dev.js';
 import { evaluateCommand } from './evaluate.js';
 import { mergeCommand } from './merge.js';
 import { inferCommand } from './infer.js';
@@ -13,4 +14,4 @@ import { modelsCommand } from './models.js';
 import { trainCommand } from './train.js';
 import { versionCommand } from './version.js';
 
-export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, mergeCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, versionCommand];
+export const commands: Command[] = [modelsCommand, dataCommand, inferCommand, trainCommand, evaluateCommand, predictCommand, mergeCommand, protocolCommand, runsCommand, annotateCommand, benchCommand, devCommand, versionCommand];

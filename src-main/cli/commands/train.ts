@@ -156,7 +156,7 @@ export const trainCommand: Command = {
     };
     const data = { train: await load(a.train!, 'train'), val: await load(a.val!, 'val') };
     if (data.train.length === 0 || data.val.length === 0) throw new UserError(`no ${data.train.length === 0 ? 'training' : 'validation'} sequences left (check --train-partitions / --val-partitions)`);
-    const model = loadModel(cfg.model);
+    const model = await loadModel(cfg.model);
     const prep = prepare(cfg, task, model);
     console.error(`plmw train: ${prep.method.name} ${JSON.stringify(prep.method.options)}: ${parameterCount(prep.params).toLocaleString('en-US')} trainable parameters ` +
       `(method ${parameterCount(prep.method.params).toLocaleString('en-US')}, head ${parameterCount(prep.head.params).toLocaleString('en-US')}); ` +

@@ -6,7 +6,7 @@
 // from precomputed hidden states (frozen lower blocks run once and are reused).
 
 import type { Esm2Config } from './config.js';
-import { type Dim, type ExternalRef, type Graph, type Tensor, END, ops } from '../graph/index.js';
+import { type Dim, type ExternalRef, type Graph, type Tensor, END, contrib, ops } from '../graph/index.js';
 
 const { add, concat, constant, div, equal, gather, layerNorm, matmul, mul, not, reshape, sigmoid, slice, softmax, split, sub, transpose, unsqueeze, where } = ops;
 
@@ -64,8 +64,14 @@ export interface Esm2Hooks {
   prompt?(): { tokens: Tensor; atLayer: number } | null;
   /** a replacement for a backbone weight, e.g. a trainable input (full fine-tuning) */
   weight?(name: string): Tensor | null;
-  /** sees each block's attention probabilities [B, H, T, T] (prompt/prefix positions removed), for graphs that summarise them */
-  attentionProbs?(layer: number, probs: Tensor): void;
+  /**
+   * sees each block's attention probabilities [B, h, T, T] (prompt/prefix positions removed), for
+   * graphs that summarise them: heads firstHead .. firstHead + h - 1, all H at once unless the
+   * build's attentionHeadGroup splits them. It may return a zero [B, 1, 1, 1] computed from what it
+   * built on them: the next group's (or block's) attention then waits for it, so that onnxruntime
+   * cannot compute the next scores while these probabilities are still held.
+   */
+  attentionProbs?(layer: number, probs: Tensor, firstHead: number): Tensor | void;
 }
 
 export interface Esm2Outputs {
@@ -88,6 +94,19 @@ export interface Esm2BuildOptions {
    * that mode uses GELU's tanh form. Predictions always use float32 and the exact erf GELU.
    */
   precision?: 'float32' | 'float64';
+  /** the graph will be differentiated: only ops with gradient rules (no fused attention) */
+  differentiable?: boolean;
+  /**
+   * computes attention this many heads at a time (default: all): with an attentionProbs hook that
+   * returns what to wait for, the scores and probabilities of a long sequence then exist for one
+   * group of heads at a time, not for all H (the attention view)
+   */
+  attentionHeadGroup?: number;
+  /**
+   * every batch is one sequence without padding (the attention view): no key mask is added to
+   * the scores, one [B, H, T, T] pass less per layer
+   */
+  unpadded?: boolean;
 }
 
 export interface Esm2Graph {
@@ -123,7 +142,9 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   const H = cfg.numHeads;
   const hd = cfg.headDim;
   const dt = o.precision ?? 'float32';
-  const gelu = dt === 'float64' ? geluTanh : ops.gelu;
+  const group = o.attentionHeadGroup ?? H;
+  if (!(Number.isInteger(group) && group >= 1)) throw new Error(`buildEsm2: attentionHeadGroup ${group} is not a positive whole number`);
+  if (group < H && (out.attentions || out.contacts)) throw new Error('buildEsm2: stacked attentions and contacts need every head at once (no attentionHeadGroup)');
 
   const cache = new Map<string, Tensor>();
   const w = (name: string): Tensor => {
@@ -138,12 +159,6 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
       }
       cache.set(name, t);
     }
-    return t;
-  };
-  const wT = (name: string) => {
-    const key = `${name}^T`;
-    let t = cache.get(key);
-    if (!t) cache.set(key, (t = transpose(w(name), [1, 0])));
     return t;
   };
 
@@ -186,20 +201,37 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   };
   const realPadding = padding;
 
-  // Rotary tables over positions 0..T'-1 (T' includes prompt tokens once inserted), [T', hd].
-  const rotary = (layer: number, Tdim: Dim) => {
-    const invFreq = w(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`);
-    const key = `rotary:${Tdim}:${weights.get(`encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`).data?.join(',') ?? layer}`;
+  // Rotary frequencies over positions 0..T'-1 (T' includes prompt tokens once inserted), [T', hd/2].
+  const rotaryFreqs = (layer: number, Tdim: Dim) => {
+    const name = `encoder.layer.${layer}.attention.self.rotary_embeddings.inv_freq`;
+    const key = `rotary:${Tdim}:${weights.get(name).data?.join(',') ?? layer}`;
     let hit = cache.get(key);
     if (!hit) {
       const n = ops.cast(gather(ops.shapeOf(x), constant(g, 1, 'int64'), 0), dt);
       const pos = ops.range(g, 0, n, 1, dt, Tdim);
-      const freqs = mul(unsqueeze(pos, [1]), unsqueeze(invFreq, [0])); // [T', hd/2]
+      cache.set(key, (hit = mul(unsqueeze(pos, [1]), unsqueeze(w(name), [0]))));
+    }
+    return { key, freqs: hit };
+  };
+  /** cos and sin tables [T', hd] (frequencies repeated, as fair-esm builds them) */
+  const rotary = (layer: number, Tdim: Dim) => {
+    const { key, freqs } = rotaryFreqs(layer, Tdim);
+    let hit = cache.get(`${key}:tables`);
+    if (!hit) {
       const emb = concat([freqs, freqs], 1);
-      hit = concat([ops.cos(emb), ops.sin(emb)], 0); // [2T', hd], split below
-      cache.set(key, hit);
+      cache.set(`${key}:tables`, (hit = concat([ops.cos(emb), ops.sin(emb)], 0))); // [2T', hd], split below
     }
     return split(hit, [Tdim, Tdim], 0);
+  };
+  /** cos and sin [T', hd/2] for the fused rotary kernel */
+  const rotaryHalfTables = (layer: number, Tdim: Dim) => {
+    const { key, freqs } = rotaryFreqs(layer, Tdim);
+    let c = cache.get(`${key}:cos`);
+    if (!c) {
+      cache.set(`${key}:cos`, (c = ops.cos(freqs)));
+      cache.set(`${key}:sin`, ops.sin(freqs));
+    }
+    return [c, cache.get(`${key}:sin`)!];
   };
   const rotateHalf = (t: Tensor) => {
     const [a, b] = split(t, [hd / 2, hd / 2], 3);
@@ -207,53 +239,78 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   };
   const applyRotary = (t: Tensor, cos: Tensor, sin: Tensor) => add(mul(t, cos), mul(rotateHalf(t), sin));
 
+  // float32 graphs use onnxruntime's fused kernels: GELU, and (in graphs nobody differentiates,
+  // without attention outputs or prefixes) rotary embeddings + attention.
+  const fused = dt === 'float32';
+  const gelu = fused ? contrib.gelu : geluTanh;
+  const norm = (t: Tensor, name: string) => layerNorm(t, w(`${name}.weight`), w(`${name}.bias`), cfg.layerNormEps);
+
   const attnList: Tensor[] = [];
 
   const linear = (layer: number, site: LinearSite, input: Tensor): Tensor => {
     const prefix = `encoder.layer.${layer}.${HF_LINEAR_NAME[site]}`;
     const weight = w(`${prefix}.weight`);
     const bias = w(`${prefix}.bias`);
-    const base = (replacement?: Tensor, x2?: Tensor) => add(matmul(x2 ?? input, replacement ? transpose(replacement, [1, 0]) : wT(`${prefix}.weight`)), bias);
+    const base = (replacement?: Tensor, x2?: Tensor) => ops.linear(x2 ?? input, replacement ?? weight, bias);
     return hooks.linear ? hooks.linear({ layer, site, x: input, weight, bias, base }) : base();
   };
+  let wait: Tensor | undefined; // what the next attention waits for (see Esm2Hooks.attentionProbs)
   let keyBias: Tensor | null = null;
+  let keyValid: Tensor | null = null;
   for (let layer = from; layer < to; layer++) {
     const p = `encoder.layer.${layer}`;
     if (layer === promptAt) {
       insertPrompt();
       keyBias = null;
+      keyValid = null;
     }
-    keyBias ??= unsqueeze(where(padding, -Infinity, constant(g, 0, dt)), [1, 2]); // [B, 1, 1, T']
     const Tdim = x.shape[1];
     const heads = (t: Tensor) => transpose(reshape(t, ['B', Tdim, H, hd]), [0, 2, 1, 3]); // [B, H, T', hd]
     if (hooks.layerInput) x = hooks.layerInput(layer, x);
     // self-attention
-    const h = layerNorm(x, w(`${p}.attention.LayerNorm.weight`), w(`${p}.attention.LayerNorm.bias`), cfg.layerNormEps);
-    const [cos, sin] = rotary(layer, Tdim);
-    const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
-    let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
-    let v = heads(linear(layer, 'value', h));
-    let bias = keyBias;
+    const h = norm(x, `${p}.attention.LayerNorm`);
     const pre = hooks.attentionPrefix?.(layer, tokens);
-    if (pre) {
-      const Pp = pre.key.shape[1];
-            k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
-      v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
-      bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+    let ctx: Tensor;
+    if (fused && !o.differentiable && !pre && !out.attentions && !out.contacts && !hooks.attentionProbs) {
+      const [cos, sin] = rotaryHalfTables(layer, Tdim);
+      const q = contrib.rotaryEmbedding(linear(layer, 'query', h), cos, sin, H);
+      const k = contrib.rotaryEmbedding(linear(layer, 'key', h), cos, sin, H);
+      keyValid ??= ops.cast(notPad, 'int32');
+      ctx = contrib.multiHeadAttention(q, k, linear(layer, 'value', h), keyValid, H, hd ** -0.5);
+    } else {
+      keyBias ??= unsqueeze(where(padding, -Infinity, constant(g, 0, dt)), [1, 2]); // [B, 1, 1, T']
+      const [cos, sin] = rotary(layer, Tdim);
+      const q = applyRotary(heads(mul(linear(layer, 'query', h), hd ** -0.5)), cos, sin);
+      let k = applyRotary(heads(linear(layer, 'key', h)), cos, sin);
+      let v = heads(linear(layer, 'value', h));
+      let bias = keyBias;
+      if (pre) {
+        const Pp = pre.key.shape[1];
+        k = concat([ops.expand(unsqueeze(pre.key, [0]), ['B', H, Pp, hd]), k], 2);
+        v = concat([ops.expand(unsqueeze(pre.value, [0]), ['B', H, Pp, hd]), v], 2);
+        bias = concat([ops.expand(constant(g, [0], dt, [1, 1, 1, 1]), ['B', 1, 1, Pp]), keyBias], 3);
+      }
+      const ctxs: Tensor[] = [];
+      for (let h0 = 0; h0 < H; h0 += group) {
+        const pick = (t: Tensor) => (group >= H ? t : slice(t, [h0], [Math.min(H, h0 + group)], [1]));
+        const qg = wait ? add(pick(q), wait) : pick(q);
+        const scores = matmul(qg, transpose(pick(k), [0, 1, 3, 2]));
+        const probs = softmax(o.unpadded ? scores : add(scores, bias), -1); // [B, h, T', T'(+P)]
+        if (out.attentions || out.contacts || hooks.attentionProbs) {
+          let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
+          if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
+          if (out.attentions || out.contacts) attnList.push(a);
+          wait = hooks.attentionProbs?.(layer, a, h0) ?? wait;
+        }
+        ctxs.push(matmul(probs, pick(v)));
+      }
+      ctx = reshape(transpose(ctxs.length === 1 ? ctxs[0] : concat(ctxs, 1), [0, 2, 1, 3]), ['B', Tdim, D]);
     }
-    const probs = softmax(add(matmul(q, transpose(k, [0, 1, 3, 2])), bias), -1); // [B, H, T', T'(+P)]
-    if (out.attentions || out.contacts || hooks.attentionProbs) {
-      let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
-      if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
-      if (out.attentions || out.contacts) attnList.push(a);
-      hooks.attentionProbs?.(layer, a);
-    }
-    const ctx = reshape(transpose(matmul(probs, v), [0, 2, 1, 3]), ['B', Tdim, D]);
     let a = linear(layer, 'attn_out', ctx);
     if (hooks.attentionOutput) a = hooks.attentionOutput(layer, a, h);
     x = add(x, a);
     // feed-forward
-    const f = layerNorm(x, w(`${p}.LayerNorm.weight`), w(`${p}.LayerNorm.bias`), cfg.layerNormEps);
+    const f = norm(x, `${p}.LayerNorm`);
     let y = linear(layer, 'ffn_out', gelu(linear(layer, 'ffn_in', f)));
     if (hooks.ffnOutput) y = hooks.ffnOutput(layer, y, f);
     x = add(x, y);
@@ -261,19 +318,15 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
   }
 
   const blocksOut = dropPrompt(x, P);
-  let final = x;
-  if (to === L) {
-    final = layerNorm(x, w('encoder.emb_layer_norm_after.weight'), w('encoder.emb_layer_norm_after.bias'), cfg.layerNormEps);
-  }
-  final = dropPrompt(final, P);
+  const final = dropPrompt(to === L ? norm(x, 'encoder.emb_layer_norm_after') : x, P);
   if (to === L && wantRepr(L)) representations.set(L, final);
 
   const result: Esm2Graph = { tokens, hidden, padding: realPadding, final, blocksOut, representations };
   if (out.logits) {
     if (to !== L) throw new Error('buildEsm2: logits need every block');
-    const d = add(matmul(final, wT('lm_head.dense.weight')), w('lm_head.dense.bias'));
+    const d = ops.linear(final, w('lm_head.dense.weight'), w('lm_head.dense.bias'));
     const n = layerNorm(gelu(d), w('lm_head.layer_norm.weight'), w('lm_head.layer_norm.bias'), cfg.layerNormEps);
-    result.logits = add(matmul(n, wT('embeddings.word_embeddings.weight')), w('lm_head.bias'));
+    result.logits = ops.linear(n, w('embeddings.word_embeddings.weight'), w('lm_head.bias'));
   }
   if ((out.attentions || out.contacts) && from === 0 && to === L) {
     // [B, L, H, T, T], zeroed where query or key is padding (as fair-esm returns them)

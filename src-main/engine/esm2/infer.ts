@@ -21,8 +21,10 @@ export const EMIT_KINDS: readonly EmitKind[] = ['logits', 'representations', 'at
 
 export interface InferOptions {
   emit: readonly EmitKind[];
-  /** max padded tokens (batch x longest) per run; default 16384 */
+  /** max padded tokens (batch x longest) per run; default 16384, less for wide models (defaultTokenBudget) */
   tokenBudget?: number;
+  /** max attention cells (batch x longest^2) per run; default one full window, 1024 x 1024 */
+  pairBudget?: number;
   /**
    * with attentions or contacts: max attention values (batch x layers x heads x T x T) per run;
    * default 16M (64 MB per attention-sized tensor). Attention maps grow with the square of
@@ -86,13 +88,18 @@ export class Esm2Runner {
     readonly adapted?: Adaptation,
   ) {}
 
-  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}, adaptation?: Adaptation): Promise<Esm2Runner> {
+  /**
+   * `reprLayers` picks the representations written when emit includes them, as fair-esm's
+   * repr_layers: 0 = scaled embeddings, L = after the final LayerNorm, negative counts from the
+   * end (-1 = L); default [L], the last.
+   */
+  static async create(model: LoadedModel, emit: readonly EmitKind[], runtime: RuntimeOptions = {}, adaptation?: Adaptation, o: { reprLayers?: readonly number[] } = {}): Promise<Esm2Runner> {
     const g = new Graph('esm2-inference');
     const r = buildEsm2(g, model.config, model.source, {
       hooks: adaptation?.hooks(g),
       outputs: {
         logits: emit.includes('logits') && !adaptation?.classifier,
-        representations: emit.includes('representations'),
+        representations: emit.includes('representations') ? reprLayers(model.config.numLayers, o.reprLayers) : false,
         attentions: emit.includes('attentions'),
         contacts: emit.includes('contacts'),
       },
@@ -105,7 +112,7 @@ export class Esm2Runner {
     if (r.contacts) outputs.contacts = r.contacts;
     if (Object.keys(outputs).length === 0) throw new Error('nothing to emit: choose at least one of ' + EMIT_KINDS.join(', '));
     const m = serialize(g, { outputs });
-    const session = await createSession(m.model, { ...runtime, externalData: model.externalData });
+    const session = await createSession(m.model, { ...runtime, weightsDir: model.weightsDir });
     return new Esm2Runner(model, emit, session, m.outputNames, adaptation);
   }
 
@@ -150,6 +157,16 @@ export class Esm2Runner {
   release(): Promise<void> {
     return this.session.release();
   }
+}
+
+/** Representation indices 0..L from fair-esm-style layer numbers (negative from the end); default [L]. */
+export function reprLayers(L: number, layers: readonly number[] = [L]): number[] {
+  const out = new Set<number>();
+  for (const k of layers) {
+    if (!Number.isInteger(k) || k < -(L + 1) || k > L) throw new Error(`representation layer ${k} is outside 0..${L} (or -${L + 1}..-1 from the end) for a model with ${L} layers`);
+    out.add(k < 0 ? L + 1 + k : k);
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 export function windowRanges(n: number, W: number, overlap: number): [number, number][] {
@@ -293,6 +310,20 @@ export function mergeWindows(n: number, ranges: [number, number][], parts: Outpu
 }
 
 /**
+ * Memory bounds of one run. The attention scores of a batch take B x H x T^2 floats, so batches
+ * hold at most one full window's worth of them (1024^2 cells, pairBudgetRows): a batch of long
+ * sequences, or of the windows of a sequence beyond the model's window, needs no more memory
+ * than one 1,022-residue sequence. The token budget also shrinks for wide models, so that the
+ * largest activation (tokens x ffn floats) stays within 256 MiB.
+ */
+export const DEFAULT_PAIR_BUDGET = 1024 * 1024;
+export function defaultTokenBudget(intermediateSize: number): number {
+  return Math.max(1024, Math.min(16384, Math.floor((256 * 2 ** 20) / (4 * intermediateSize))));
+}
+/** Rows of T tokens whose attention scores fit the pair budget (B x T^2 cells). */
+export const pairBudgetRows = (T: number, pairBudget = DEFAULT_PAIR_BUDGET) => Math.max(1, Math.floor(pairBudget / (T * T)));
+
+/**
  * Batches of indices (sorted by length, longest first) under the token budget; `maxRows(T)`
  * further caps the rows of a batch whose longest row has T tokens (the attention budget).
  */
@@ -316,12 +347,14 @@ export function planBatches(lengths: readonly number[], tokenBudget: number, max
 export async function* inferSequences(runner: Esm2Runner, seqs: readonly { id: string; sequence: string }[], o: Omit<InferOptions, 'emit' | 'runtime'> = {}): AsyncGenerator<SequenceOutput> {
   const W = o.window ?? 1022;
   const overlap = o.overlap ?? 256;
-  const budget = o.tokenBudget ?? 16384;
+  const budget = o.tokenBudget ?? defaultTokenBudget(runner.model.config.intermediateSize);
+  const pairBudget = o.pairBudget ?? DEFAULT_PAIR_BUDGET;
   const maxBatch = o.maxBatch ?? 64;
   const { numLayers, numHeads } = runner.model.config;
   const pairs = runner.emit.includes('attentions') || runner.emit.includes('contacts');
   const attentionBudget = o.attentionBudget ?? 16 * 1024 * 1024;
-  const maxRows = (T: number) => (pairs ? Math.max(1, Math.floor(attentionBudget / (numLayers * numHeads * T * T))) : maxBatch);
+  // the forward's own attention scores bound every batch; emitted attention maps (all layers) more
+  const maxRows = (T: number) => Math.min(pairBudgetRows(T, pairBudget), pairs ? Math.max(1, Math.floor(attentionBudget / (numLayers * numHeads * T * T))) : maxBatch);
   const lengths = seqs.map((s) => runner.model.tokenizer.residueIds(s.sequence).length);
   const short = lengths.map((n, i) => (n <= W ? i : -1)).filter((i) => i >= 0);
   const long = lengths.map((n, i) => (n > W ? i : -1)).filter((i) => i >= 0);

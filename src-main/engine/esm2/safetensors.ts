@@ -287,12 +287,16 @@ export function safetensorsLayout(entries: readonly TensorLayout[], metadata?: R
 }
 
 /** Checks one tensor about to be written and returns its bytes. */
-export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData): Uint8Array {
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData): Uint8Array;
+/** Checks name, dtype and shape only and returns the data size in bytes (data produced later). */
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData, withData: false): number;
+export function tensorBytes(name: string, dtype: Dtype, shape: readonly number[], data: TensorData, withData = true): Uint8Array | number {
   if (name === '__metadata__') throw new SafetensorsError("'__metadata__' is reserved and cannot name a tensor");
   if (!Object.hasOwn(DTYPE_SIZE, dtype)) throw new SafetensorsError(`tensor '${name}': unsupported dtype ${dtype}`);
   if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new SafetensorsError(`tensor '${name}': bad shape ${JSON.stringify(shape)}`);
-  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const need = shape.reduce((a, b) => a * b, 1) * DTYPE_SIZE[dtype];
+  if (!withData) return need;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (bytes.length !== need) throw new SafetensorsError(`tensor '${name}': ${bytes.length} bytes of data but ${dtype}${JSON.stringify(shape)} needs ${need}`);
   return bytes;
 }
@@ -320,6 +324,55 @@ export async function writeSafetensors(
   const sha256 = out.digest();
   out.commit();
   return { bytes: out.size, sha256 };
+}
+
+/** A tensor written in pieces: `fill` puts bytes [offset, offset + dst.length) of its data into dst. */
+export interface StreamedTensor {
+  dtype: Dtype;
+  shape: readonly number[];
+  fill(dst: Uint8Array, offset: number): void;
+}
+
+export interface StreamOptions {
+  metadata?: Record<string, string>;
+  /** bytes per write (default 8 MiB) */
+  chunkBytes?: number;
+  onProgress?: (written: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * writeSafetensors for tensors produced in chunks (files larger than memory), in the same
+ * layout and through the same atomic writer; between chunks, signals and progress listeners run.
+ */
+export async function writeSafetensorsStream(path: string, tensors: Record<string, StreamedTensor>, o: StreamOptions = {}): Promise<void> {
+  const entries: TensorLayout[] = Object.entries(tensors).map(([name, t]) => {
+    const bytes = tensorBytes(name, t.dtype, t.shape, new Uint8Array(0), false);
+    return { name, dtype: t.dtype, shape: t.shape, bytes };
+  });
+  const { order, head } = safetensorsLayout(entries, o.metadata);
+  const total = entries.reduce((a, e) => a + e.bytes, 0);
+  const buf = new Uint8Array(Math.min(Math.max(8, (o.chunkBytes ?? 8 << 20) & ~7), Math.max(8, total)));
+  const out = AtomicFile.create(path);
+  try {
+    out.write(head);
+    let written = 0;
+    for (const e of order) {
+      for (let at = 0; at < e.bytes; at += buf.length) {
+        if (o.signal?.aborted) throw new DOMException('writing cancelled', 'AbortError');
+        const piece = buf.subarray(0, Math.min(buf.length, e.bytes - at));
+        tensors[e.name].fill(piece, at);
+        out.write(piece);
+        written += piece.length;
+        o.onProgress?.(written, total);
+        if (o.onProgress || o.signal) await new Promise((r) => setImmediate(r));
+      }
+    }
+    out.commit();
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
 }
 
 /**

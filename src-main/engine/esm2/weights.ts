@@ -16,11 +16,11 @@
 //  - `embeddings.position_ids` is a non-learned index buffer some exports carry; it is ignored
 //    (listed in `ignored`). Any other unknown tensor is an error, as are missing tensors, wrong
 //    shapes and non-float dtypes: all problems are collected and reported together.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../data/errors.js';
 import { readEsm2Config, type Esm2Config } from './config.js';
-import { readSafetensors, readTensorData, toFloat32, type Dtype } from './safetensors.js';
+import { type Dtype, type Safetensor, readSafetensors, readTensorData, toFloat32 } from './safetensors.js';
 
 export interface TensorRef {
   /** canonical name, without the `esm.` prefix, e.g. `encoder.layer.0.attention.self.query.weight` */
@@ -66,8 +66,10 @@ export interface Esm2LayerWeights {
 
 export interface Esm2Weights {
   config: Esm2Config;
-  /** the safetensors file */
+  /** the safetensors file (for a sharded checkpoint: its model.safetensors.index.json) */
   path: string;
+  /** every safetensors file holding weights (one, or the shards), sorted */
+  files: string[];
   /** prefix the backbone tensors carry in the file */
   prefix: 'esm.' | '';
   /** [vocab, d]; also the tied MLM decoder weight */
@@ -159,26 +161,80 @@ function looksLikeFairEsm(names: string[]): boolean {
   return names.some((n) => /^(encoder\.sentence_encoder\.|embed_tokens\.|layers\.\d+\.self_attn\.)/.test(n));
 }
 
+export const SHARD_INDEX = 'model.safetensors.index.json';
+
+/**
+ * The safetensors files of a model directory: model.safetensors, or the shards a Hub
+ * `model.safetensors.index.json` names (its `weight_map`: tensor name -> shard file in the same
+ * directory). Directories holding only PyTorch pickles are refused with what to do about it.
+ */
+export function checkpointFiles(modelDir: string): { files: string[]; index?: string; shardOf?: Map<string, string> } {
+  const single = path.join(modelDir, 'model.safetensors');
+  if (existsSync(single) && statSync(single).isFile()) return { files: [single] };
+  const index = path.join(modelDir, SHARD_INDEX);
+  if (existsSync(index)) {
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(index, 'utf8'));
+    } catch (e) {
+      throw new InputError(`not valid JSON (${(e as Error).message})`, { file: index });
+    }
+    const map = (json as { weight_map?: unknown } | null)?.weight_map;
+    if (typeof map !== 'object' || map === null || Array.isArray(map)) throw new InputError('no "weight_map" object', { file: index });
+    const shardOf = new Map<string, string>();
+    const files = new Set<string>();
+    for (const [name, shard] of Object.entries(map as Record<string, unknown>)) {
+      // a shard is a file beside the index: no directories, so an index cannot point elsewhere
+      if (typeof shard !== 'string' || !/^[^/\\]+\.safetensors$/.test(shard) || shard.startsWith('.')) {
+        throw new InputError(`weight_map entry for '${name}' is ${JSON.stringify(shard)}, not a .safetensors file name in this folder`, { file: index, record: name });
+      }
+      const f = path.join(modelDir, shard);
+      if (!files.has(f) && !(existsSync(f) && statSync(f).isFile())) throw new InputError(`shard ${shard} (holding '${name}') not found`, { file: index, record: name });
+      files.add(f);
+      shardOf.set(name, f);
+    }
+    if (files.size === 0) throw new InputError('"weight_map" names no tensors', { file: index });
+    return { files: [...files].sort(), index, shardOf };
+  }
+  const bins = ['pytorch_model.bin', 'pytorch_model.bin.index.json'].filter((f) => existsSync(path.join(modelDir, f)));
+  const hint = bins.length
+    ? ` (found ${bins.join(' and ')}: this engine reads safetensors only; convert it first, e.g. with transformers: ` +
+      'EsmForMaskedLM.from_pretrained(DIR).save_pretrained(DIR, safe_serialization=True))'
+    : '';
+  throw new InputError(`model weights not found${hint}`, { file: single });
+}
+
 /**
  * Map and check the weights of a Hugging Face ESM-2 model directory (config.json +
- * model.safetensors). `opts.config` skips reading config.json; `opts.weightsFile` names a
- * different safetensors file.
+ * model.safetensors, or the shards of model.safetensors.index.json). `opts.config` skips
+ * reading config.json; `opts.weightsFile` names a different safetensors file.
  */
 export function loadEsm2Weights(modelDir: string, opts: { config?: Esm2Config; weightsFile?: string } = {}): Esm2Weights {
   const config = opts.config ?? readEsm2Config(modelDir);
-  const file = path.resolve(opts.weightsFile ?? path.join(modelDir, 'model.safetensors'));
-  if (!existsSync(file) || !statSync(file).isFile()) {
-    const bin = path.join(path.dirname(file), 'pytorch_model.bin');
-    const hint = existsSync(bin) ? ' (found pytorch_model.bin: this engine reads safetensors only; convert it first)' : '';
-    throw new InputError(`model weights not found${hint}`, { file });
+  const found = opts.weightsFile ? { files: [path.resolve(opts.weightsFile)] } : checkpointFiles(path.resolve(modelDir));
+  const file = found.index ?? found.files[0];
+  if (!existsSync(found.files[0]) || !statSync(found.files[0]).isFile()) throw new InputError('model weights not found', { file: found.files[0] });
+  const st = { tensors: new Map<string, Safetensor & { path: string }>() };
+  const problems: WeightProblem[] = [];
+  for (const f of found.files) {
+    for (const t of readSafetensors(f).tensors.values()) {
+      const listed = found.shardOf?.get(t.name);
+      if (found.shardOf && listed !== f) {
+        if (listed) problems.push({ tensor: t.name, problem: `found in ${path.basename(f)} but the index names ${path.basename(listed)}` });
+        else problems.push({ tensor: t.name, problem: `in ${path.basename(f)} but not in the index's weight_map` });
+        continue;
+      }
+      st.tensors.set(t.name, { ...t, path: f });
+    }
   }
-  const st = readSafetensors(file);
+  for (const [name, f] of found.shardOf ?? []) {
+    if (!st.tensors.has(name) && !problems.some((p) => p.tensor === name)) problems.push({ tensor: name, problem: `listed in the index but not in ${path.basename(f)}` });
+  }
   const expected = expectedEsm2Shapes(config, { includeOptional: true });
   const fileNames = [...st.tensors.keys()];
   const prefix: 'esm.' | '' = fileNames.some((n) => n.startsWith('esm.')) ? 'esm.' : '';
   const shownName = (canonical: string) => (canonical.startsWith('lm_head.') ? canonical : prefix + canonical);
 
-  const problems: WeightProblem[] = [];
   const tensors = new Map<string, TensorRef>();
   const ignored: string[] = [];
   for (const t of st.tensors.values()) {
@@ -203,7 +259,7 @@ export function loadEsm2Weights(modelDir: string, opts: { config?: Esm2Config; w
     tensors.set(canonical, {
       name: canonical,
       fileName: t.name,
-      path: file,
+      path: t.path,
       dtype: t.dtype,
       shape: t.shape,
       byteOffset: t.byteOffset,
@@ -240,6 +296,7 @@ export function loadEsm2Weights(modelDir: string, opts: { config?: Esm2Config; w
   const w: Esm2Weights = {
     config,
     path: file,
+    files: found.files,
     prefix,
     wordEmbeddings: g('embeddings.word_embeddings.weight'),
     layers,

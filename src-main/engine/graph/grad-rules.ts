@@ -6,7 +6,7 @@
 import { dimEq } from './dims.js';
 import { type Graph, GraphError, type Node, type Tensor, attr, isFloat } from './graph.js';
 import {
-  add, cast, concat, constant, constantOfShape, convTranspose1d, countAlong, div, equal, exp, expandAs, gather, gemm, greater,
+  add, cast, concat, constant, constantOfShape, convTranspose1d, countAlong, div, equal, erf, exp, expandAs, gather, gemm, greater,
   greaterOrEqual, log, matmul, mul, neg, padZeros, pow, reduceSum, reshapeAs, scatterNDAdd, shapeOf, split, squeeze, sub, transpose,
   unsqueeze, where,
 } from './ops.js';
@@ -79,6 +79,12 @@ export const gradRules: Record<string, GradRule> = {
   Tanh: ({ outputs: [y] }, [g]) => [mul(g!, sub(1, mul(y, y)))],
   Sigmoid: ({ outputs: [y] }, [g]) => [mul(g!, mul(y, sub(1, y)))],
   Relu: ({ inputs: [x] }, [g]) => [where(greater(x!, 0), g!, 0)],
+  // d/dx x Phi(x) = Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi the standard normal density
+  'com.microsoft:Gelu': ({ inputs: [x] }, [g]) => {
+    const cdf = mul(add(erf(mul(x!, Math.SQRT1_2)), 1), 0.5);
+    const pdf = mul(exp(mul(mul(x!, x!), -0.5)), 1 / Math.sqrt(2 * Math.PI));
+    return [mul(g!, add(cdf, mul(x!, pdf)))];
+  },
   Reciprocal: ({ outputs: [y] }, [g]) => [neg(mul(g!, mul(y, y)))],
 
   MatMul: ({ inputs: [a, b] }, [g], [na, nb]) => [

@@ -118,7 +118,7 @@ export class Graph {
   node(op: string, inputs: readonly (Tensor | null)[], attrs: Record<string, Attr>, outputs: { dtype: DType; shape: Shape }[]): Tensor[] {
     for (const t of inputs)
       if (t && t.graph !== this) throw new GraphError(`${op}: operand ${t} belongs to another graph`);
-    const nodeName = this.uniqueName(op);
+    const nodeName = this.uniqueName(op.slice(op.lastIndexOf(':') + 1));
     const outs: Tensor[] = [];
     const node = new Node(op, inputs, attrs, outs, nodeName);
     outputs.forEach((o, i) => outs.push(new Tensor(this, outputs.length === 1 ? nodeName : `${nodeName}:${i}`, o.dtype, o.shape.map(dim), 'node', node)));

@@ -2,6 +2,7 @@
 export * from './dims.js';
 export * from './graph.js';
 export * as ops from './ops.js';
+export * as contrib from './contrib.js';
 export { OPSET, END } from './ops.js';
 export * from './onnx.js';
 export * from './autodiff.js';

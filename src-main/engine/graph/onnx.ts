@@ -133,12 +133,17 @@ export function serialize(g: Graph, opts: SerializeOptions): SerializedModel {
   }
   const nm = (t: Tensor | null) => (t ? rename.get(t) ?? t.name : '');
 
-  const nodeProtos = nodes.map((n) =>
-    create(NodeProtoSchema, {
-      opType: n.op, name: n.name, input: n.inputs.map(nm), output: n.outputs.map(nm),
+  // 'domain:Op' names an operator outside the ONNX domain (onnxruntime's com.microsoft contrib ops).
+  const domains = new Set<string>();
+  const nodeProtos = nodes.map((n) => {
+    const at = n.op.lastIndexOf(':');
+    const domain = at < 0 ? '' : n.op.slice(0, at);
+    if (domain) domains.add(domain);
+    return create(NodeProtoSchema, {
+      opType: n.op.slice(at + 1), domain, name: n.name, input: n.inputs.map(nm), output: n.outputs.map(nm),
       attribute: Object.entries(n.attrs).map(([k, a]) => attribute(k, a)),
-    }),
-  );
+    });
+  });
 
   const threshold = opts.externalThreshold ?? 1024;
   const chunks: Uint8Array[] = [];
@@ -179,7 +184,10 @@ export function serialize(g: Graph, opts: SerializeOptions): SerializedModel {
     irVersion: IR_VERSION,
     producerName: 'plm-workbench',
     docString: opts.docString ?? '',
-    opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) })],
+    opsetImport: [
+      create(OperatorSetIdProtoSchema, { domain: '', version: BigInt(OPSET) }),
+      ...[...domains].map((domain) => create(OperatorSetIdProtoSchema, { domain, version: 1n })),
+    ],
     graph,
   });
   return {

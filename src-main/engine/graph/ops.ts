@@ -210,6 +210,27 @@ export function gemm(a: Tensor, b: Tensor, c: Tensor | null = null, o: GemmOptio
   return one(a.graph, op, c ? [a, b, c] : [a, b], attrs, a.dtype, [m, n]);
 }
 
+/**
+ * x W^T + b over the last axis, with W in torch.nn.Linear's layout [out, in]: x [..., in] is
+ * flattened to 2-D and multiplied by one Gemm with transB, so W is used as stored. (MatMul with
+ * Transpose(W) would make onnxruntime fold a transposed copy of every weight at load time.)
+ */
+export function linear(x: Tensor, w: Tensor, b: Tensor | null = null): Tensor {
+  const op = 'Linear';
+  if (x.rank < 2 || w.rank !== 2) fail(op, 'input must be [..., in] and weight [out, in]', [x, w, b]);
+  if (!dimEq(x.shape[x.rank - 1], w.shape[1])) fail(op, `input has ${x.shape[x.rank - 1]} features, weight expects ${w.shape[1]}`, [x, w]);
+  if (b && (b.rank !== 1 || !dimEq(b.shape[0], w.shape[0]))) fail(op, 'bias must be [out]', [x, w, b]);
+  if (x.rank === 2) return gemm(x, w, b, { transB: true });
+  const g = x.graph;
+  const lead = x.shape.slice(0, -1);
+  const inF = x.shape[x.rank - 1];
+  if (typeof inF !== 'number' || typeof w.shape[0] !== 'number') fail(op, 'feature dimensions must be static', [x, w]);
+  const flat = one(g, 'Reshape', [x, constant(g, [-1, inF], 'int64')], {}, x.dtype, [lead.reduce<Dim>((a, d) => mulDims(a, d), 1), inF]);
+  const y = gemm(flat, w, b, { transB: true });
+  const leadShape = slice(shapeOf(x), [0], [x.rank - 1], [0]);
+  return one(g, 'Reshape', [y, concat([leadShape, constant(g, [w.shape[0]], 'int64')], 0)], {}, x.dtype, [...lead, w.shape[0]]);
+}
+
 // ---------------------------------------------------------------- normalisation and activations over an axis
 
 export function softmax(x: Tensor, axis = -1): Tensor {

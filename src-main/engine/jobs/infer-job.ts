@@ -21,7 +21,7 @@ import type { InferRequest, InferResult } from '../../api/contract.js';
 import type { JobContext } from '../../api/job-kinds.js';
 import { sweepStaleTemporaries } from '../atomic.js';
 import { formatNote, type Note } from '../data/errors.js';
-import { type EmitKind, Esm2Runner, inferSequences } from '../esm2/infer.js';
+import { type EmitKind, Esm2Runner, inferSequences, reprLayers } from '../esm2/infer.js';
 import { loadModel } from '../esm2/model.js';
 import { modelDir } from '../models/store.js';
 import { RUN_ID_PATTERN, runsRoot } from '../runs/store.js';
@@ -49,7 +49,7 @@ export function resolveModelArg(arg: string, home: string): string {
 }
 
 /** The safetensors metadata `plmw infer` writes, in its key order. */
-export function inferMetadata(model: { dir: string; sha256: string }, emit: readonly EmitKind[], provider: string): Record<string, string> {
+export function inferMetadata(model: { dir: string; sha256: string }, emit: readonly EmitKind[], provider: string, layers?: readonly number[]): Record<string, string> {
   return {
     producer: 'plm-workbench',
     version: pkg.version,
@@ -57,6 +57,7 @@ export function inferMetadata(model: { dir: string; sha256: string }, emit: read
     model: model.dir,
     model_sha256: model.sha256,
     emit: emit.join(','),
+    ...(emit.includes('representations') && layers ? { repr_layers: layers.join(',') } : {}),
     provider,
   };
 }
@@ -66,10 +67,10 @@ let warm: { key: string; runner: Esm2Runner } | undefined;
 /** What runs: a model folder, or a run folder (its fine-tuned model). */
 type InferSource = { model: string } | { run: string };
 
-async function runnerFor(src: InferSource, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined): Promise<Esm2Runner> {
+async function runnerFor(src: InferSource, emit: readonly EmitKind[], providers: readonly ProviderName[] | undefined, threads: number | undefined, layers?: readonly number[]): Promise<Esm2Runner> {
   const file = 'model' in src ? path.join(src.model, 'model.safetensors') : path.join(src.run, 'checkpoints', 'best.safetensors');
   const st = statSync(file, { throwIfNoEntry: false });
-  const key = JSON.stringify([src, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null]);
+  const key = JSON.stringify([src, st?.size, st?.mtimeMs, [...emit].sort(), providers ?? null, threads ?? null, layers ?? null]);
   if (warm?.key === key) return warm.runner;
   if (warm) {
     const old = warm.runner;
@@ -77,12 +78,12 @@ async function runnerFor(src: InferSource, emit: readonly EmitKind[], providers:
     await old.release();
   }
   let runner: Esm2Runner;
-  if ('model' in src) runner = await Esm2Runner.create(loadModel(src.model), emit, { providers, threads });
+  if ('model' in src) runner = await Esm2Runner.create(await loadModel(src.model), emit, { providers, threads }, undefined, { reprLayers: layers });
   else {
     // the trainer's side of the engine loads only when a run is asked for
     const [{ openRun }, { adaptation }] = await Promise.all([import('../train/predictor.js'), import('../train/adapted.js')]);
-    const run = openRun(src.run);
-    runner = await Esm2Runner.create(run.model, emit, { providers, threads }, adaptation(run.model.config, run.method, run.head, run.params));
+    const run = await openRun(src.run);
+    runner = await Esm2Runner.create(run.model, emit, { providers, threads }, adaptation(run.model.config, run.method, run.head, run.params), { reprLayers: layers });
   }
   warm = { key, runner };
   return runner;
@@ -130,8 +131,9 @@ export async function runInferJob(req: InferRequest, ctx: JobContext, o: InferJo
 
   ctx.progress({ phase: 'loading model', done: 0, total: 1 });
   const src: InferSource = req.run !== undefined ? { run: resolveRunArg(req.run, path.resolve(req.root ?? runsRoot(ctx.home))) } : { model: resolveModelArg(req.model!, ctx.home) };
-  const runner = await runnerFor(src, emit, req.providers, req.threads);
-  const metadata = inferMetadata(runner.model, emit, runner.session.report.provider);
+  const runner = await runnerFor(src, emit, req.providers, req.threads, req.reprLayers);
+  const layers = reprLayers(runner.model.config.numLayers, req.reprLayers);
+  const metadata = inferMetadata(runner.model, emit, runner.session.report.provider, layers);
   if ('run' in src) Object.assign(metadata, { run: path.resolve(src.run), logits: runner.adapted?.classifier ? 'the run\'s classifier' : 'the MLM head' });
   if (o.shard) metadata.shard = JSON.stringify(shardInfo(o.shard, groupSize, input.total, input.range));
   const longSequences: string[] = [];

@@ -31,8 +31,8 @@ export function adapter(cfg: Esm2Config, o: Record<string, unknown> = {}): PeftM
       params.push({ name: `${p}.up.bias`, shape: [D], init: { kind: 'zeros' }, decay: false });
     }
   const apply = (ctx: HookContext, p: string, h: Tensor) => {
-    const down = ops.add(ops.matmul(h, ops.transpose(ctx.param(`${p}.down.weight`), [1, 0])), ctx.param(`${p}.down.bias`));
-    return ops.add(ops.matmul(ACTIVATIONS[act](down), ops.transpose(ctx.param(`${p}.up.weight`), [1, 0])), ctx.param(`${p}.up.bias`));
+    const down = ops.linear(h, ctx.param(`${p}.down.weight`), ctx.param(`${p}.down.bias`));
+    return ops.linear(ACTIVATIONS[act](down), ctx.param(`${p}.up.weight`), ctx.param(`${p}.up.bias`));
   };
   return {
     name: 'adapter',

@@ -40,7 +40,7 @@ export function dora(cfg: Esm2Config, o: Record<string, unknown> = {}): PeftMeth
         const norm = ops.sqrt(ops.reduceSum(ops.mul(merged, merged), [1])); // [out]
         const mask = ctx.dropoutMask(`dora.${call.layer}.${call.site}`, call.x, plan.dropout);
         const x = mask ? ops.dropout(call.x, mask, plan.dropout) : call.x;
-        const lin = ops.matmul(x, ops.transpose(merged, [1, 0]));
+        const lin = ops.linear(x, merged);
         return ops.add(ops.mul(lin, ops.div(m, norm)), call.bias);
       },
     }),

@@ -138,7 +138,7 @@ export function lora(cfg: Esm2Config, o: Record<string, unknown> = {}): PeftMeth
         const x = mask ? ops.dropout(call.x, mask, plan.dropout) : call.x;
         const A = ctx.param(loraName(m.layer, m.site, 'A'));
         const B = ctx.param(loraName(m.layer, m.site, 'B'));
-        let delta = ops.matmul(ops.matmul(x, ops.transpose(A, [1, 0])), ops.transpose(B, [1, 0]));
+        let delta = ops.linear(ops.linear(x, A), B);
         if (plan.loraBias) delta = ops.add(delta, ctx.param(loraName(m.layer, m.site, 'B.bias')));
         return ops.add(call.base(), ops.mul(delta, plan.scale(m)));
       },

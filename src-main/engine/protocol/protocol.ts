@@ -183,7 +183,7 @@ export async function runProtocol(c: ProtocolConfig): Promise<ProtocolResult> {
   const { scheme, task, folds } = await buildFolds(c);
   const names = labels(c.methods);
   // every method and its options are checked before the first run starts
-  const model = loadModel(c.model);
+  const model = await loadModel(c.model);
   for (const m of c.methods) {
     try {
       prepare({ ...TRAINER_DEFAULTS, model: c.model, task: task.name, method: m.name, methodOptions: m.options }, task, model);

@@ -110,7 +110,7 @@ export async function importPeftRun(source: string, o: ImportPeftOptions): Promi
   if (!existsSync(cfgFile)) throw new InputError(`no ${ADAPTER_CONFIG}: not a Hugging Face PEFT adapter folder`, { file: dir });
   const config = readPeftConfig(cfgFile);
   const modelPath = await resolveBaseModel(config.base_model_name_or_path, o.model, o.home, cfgFile);
-  const model = loadModel(modelPath);
+  const model = await loadModel(modelPath);
   const modelNames = namesOf(modelPath, model.config.name);
   if (o.model !== undefined && config.base_model_name_or_path !== null && !modelNames.includes(config.base_model_name_or_path)) {
     notes.push(`the adapter names base model ${JSON.stringify(config.base_model_name_or_path)}; it was read onto ${modelNames[0]} as asked (its shapes fit)`);

@@ -130,7 +130,7 @@ export async function evaluateRun(runDir: string, dataFile: string, o: EvaluateO
 }
 
 export async function evaluateData(runDir: string, data: LabelledData, o: EvaluateOptions = {}): Promise<Evaluation> {
-  const run = openRun(runDir, o.modelDir);
+  const run = await openRun(runDir, o.modelDir);
   const unlabelled = unlabelledTask(run.record.task);
   if (unlabelled) throw new EvaluationInputError(`${runDir}: ${unlabelled}`);
   const dataFile = data.file;

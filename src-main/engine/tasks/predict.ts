@@ -237,7 +237,7 @@ export async function predictRun(runDir: string, inputFile: string, prefix: stri
     throw new PredictInputError(`${name}: ${input.rejected.count} record(s) rejected${where}, fix them first: ${list}${more}`);
   }
   if (input.total === 0 || input.hints.records === 0) throw new PredictInputError(`${name}: no sequences`);
-  const run = openRun(runDir, o.modelDir);
+  const run = await openRun(runDir, o.modelDir);
   const unlabelled = unlabelledTask(run.record.task);
   if (unlabelled) throw new PredictInputError(`${runDir}: ${unlabelled}`);
   const isSp = run.record.task.startsWith('sp');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { type AtomicFile, createScratchFile } from '../atomic.js';
 import * as ort from 'onnxruntime-node';
 import type { Session } from '../runtime/index.js';
+import { pairBudgetRows, planBatches } from '../esm2/infer.js';
 import type { EsmTokenizer } from '../esm2/tokenizer.js';
 
 export class FeatureCache {
@@ -53,15 +54,11 @@ export class FeatureCache {
     this.spill = null;
   }
 
-  /** Runs the feature session over sequences (sorted by length, batched under a token budget). */
+  /** Runs the feature session over sequences (sorted by length, batched as inference batches them). */
   static async compute(session: Session, tokenizer: EsmTokenizer, seqs: readonly string[], d: number, o: { limitBytes: number; spillFile: string; tokenBudget?: number; onProgress?: (done: number) => void }): Promise<FeatureCache> {
     const cache = new FeatureCache(d, o.limitBytes, o.spillFile);
-    const order = seqs.map((_, i) => i).sort((a, b) => seqs[b].length - seqs[a].length || a - b);
-    const budget = o.tokenBudget ?? 8192;
-    for (let k = 0; k < order.length; ) {
-      const T = seqs[order[k]].length + 2;
-      const n = Math.max(1, Math.min(64, Math.floor(budget / T)));
-      const idx = order.slice(k, k + n);
+    let k = 0;
+    for (const idx of planBatches(seqs.map((s) => s.length), o.tokenBudget ?? 8192, 64, pairBudgetRows)) {
       const enc = tokenizer.encodeBatch(idx.map((i) => seqs[i]), 'int64');
       const out = await session.run({ tokens: new ort.Tensor('int64', enc.ids, [enc.batch, enc.maxLen]) });
       const h = out.hidden.data as Float32Array;

@@ -67,7 +67,7 @@ export function linearHead(numClasses: number, hidden: number): Head {
       { name: 'head.bias', shape: [C], init: { kind: 'zeros' }, decay: false },
     ],
     build(ctx, features, dtype) {
-      const logits = ops.add(ops.matmul(features, ops.transpose(ctx.param('head.weight'), [1, 0])), ctx.param('head.bias'));
+      const logits = ops.linear(features, ctx.param('head.weight'), ctx.param('head.bias'));
       return { loss: perResidueLoss(ctx, logits, C, dtype), outputs: { probs: ops.softmax(logits, -1) } };
     },
     labelFeeds: (batch, T, dtype) => perResidueFeeds(batch, T, C, dtype),

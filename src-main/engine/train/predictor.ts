@@ -50,7 +50,7 @@ export class Predictor {
       if (t.data.length !== p.shape.reduce((a, b) => a * b, 1)) throw new Error(`trained tensor '${p.name}' has ${t.data.length} values, the method expects ${p.shape.join('x')}`);
       feeds[`param.${p.name}`] = new ort.Tensor('float32', t.data, p.shape);
     }
-    const session = await createSession(tg.model, { ...runtime, externalData: model.externalData });
+    const session = await createSession(tg.model, { ...runtime, weightsDir: model.weightsDir });
     return new Predictor(model, head, session, feeds);
   }
 
@@ -157,14 +157,21 @@ export function openBackbone(runDir: string, model: LoadedModel, sha256?: string
   const file = path.join(runDir, 'checkpoints', 'best.safetensors');
   const checkpointSha256 = createHash('sha256').update(readFileSync(file)).digest('hex');
   if (sha256 !== undefined && sha256 !== checkpointSha256) throw new Error(`${runDir}: its checkpoint has changed since a head was trained on it (sha256 ${checkpointSha256}, recorded ${sha256})`);
-  const { record, method, params } = openRun(runDir, undefined, model);
+  const { record, method, params } = openRunOn(runDir, model);
   return { record, method, params, checkpointSha256 };
 }
 
 /** A run's method, head and best checkpoint, ready for prediction (`loaded`: the model, already loaded). */
-export function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel): OpenedRun {
-  const record = JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
-  const model = loaded ?? loadModel(modelDir ?? record.model.dir);
+export async function openRun(runDir: string, modelDir?: string, loaded?: LoadedModel): Promise<OpenedRun> {
+  const record = readRunRecord(runDir);
+  return openRunOn(runDir, loaded ?? (await loadModel(modelDir ?? record.model.dir)));
+}
+
+const readRunRecord = (runDir: string) => JSON.parse(readFileSync(path.join(runDir, 'run.json'), 'utf8')) as RunRecord;
+
+/** openRun on a model already loaded. */
+export function openRunOn(runDir: string, model: LoadedModel): OpenedRun {
+  const record = readRunRecord(runDir);
   if (model.sha256 !== record.model.sha256) throw new Error(`${runDir}: trained on a model with sha256 ${record.model.sha256}, but ${model.dir} has ${model.sha256}`);
   const { name, ...options } = record.method;
   let method = createMethod(name, model.config, options, model.source, [...model.weights.tensors.keys()]);

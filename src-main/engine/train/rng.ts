@@ -1,3 +1,5 @@
+import { createCipheriv, createHash } from 'node:crypto';
+
 // Seeded random streams. Every random choice of a run (initial values, epoch order, dropout
 // masks) comes from a stream derived from (seed, purpose, indices), so a resumed run draws the
 // same numbers as an uninterrupted one without saving generator state.
@@ -17,20 +19,23 @@ function derive(seed: number, parts: readonly (string | number)[]): number {
 
 /**
  * An inverted-dropout mask of n elements: 0 with probability p, else 1 / (1 - p) (see
- * ops.dropout), drawn from the stream for these key parts. The generator is inlined: masks are
- * millions of draws per step.
+ * ops.dropout), from the stream for these key parts. Masks are tens of millions of draws per
+ * training step, so the randomness is an AES-128-CTR keystream (OpenSSL, hardware AES) keyed by
+ * sha256(seed, parts), 16 bits per element: p is honoured to 1 / 65536.
  */
 export function bernoulliMask(n: number, p: number, seed: number, ...parts: (string | number)[]): Float32Array {
   const out = new Float32Array(n);
-  const threshold = Math.floor(p * 4294967296);
+  const key = createHash('sha256').update(`${seed >>> 0}\u0000${parts.join('\u0000')}`).digest();
+  const cipher = createCipheriv('aes-128-ctr', key.subarray(0, 16), key.subarray(16, 32));
+  const threshold = Math.round(p * 65536);
   const keep = 1 / (1 - p);
-  let s = derive(seed, parts);
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (t ^ (t >>> 14)) >>> 0 < threshold ? 0 : keep;
+  const chunk = 1 << 20; // elements per keystream piece
+  const zeros = new Uint8Array(2 * Math.min(n, chunk));
+  for (let at = 0; at < n; at += chunk) {
+    const m = Math.min(chunk, n - at);
+    const ks = cipher.update(zeros.subarray(0, 2 * m));
+    const u = ks.byteOffset % 2 ? new Uint16Array(Uint8Array.from(ks).buffer) : new Uint16Array(ks.buffer, ks.byteOffset, m);
+    for (let i = 0; i < m; i++) out[at + i] = u[i] < threshold ? 0 : keep;
   }
   return out;
 }

@@ -90,7 +90,7 @@ export function buildTaskGraph(model: LoadedModel, method: PeftMethod, head: Hea
   const params = [...method.params, ...head.params];
   const { ctx, tensors, masks } = hookContext(g, model.config, params, { dtype: dt, training: o.training, fromLayer: from, constants: method.constants });
   // tokens first: its dims define the symbols B and T
-  const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(ctx), fromLayer: from, precision: dt });
+  const esm = buildEsm2(g, model.config, model.source, { hooks: method.hooks(ctx), fromLayer: from, precision: dt, differentiable: o.training });
   const h = head.build(ctx, esm.final, dt);
   const outputs: Record<string, Tensor> = { loss: h.loss, ...h.outputs };
   if (o.training) {

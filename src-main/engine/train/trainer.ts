@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Esm2Config } from '../esm2/config.js';
-import { loadModel } from '../esm2/model.js';
+import { type LoadedModel, loadModel } from '../esm2/model.js';
 import { PEFT_EXPORTABLE, baseModelId, exportPeft } from '../export/hf-peft.js';
 import { esm2ParameterCount } from '../esm2/weights.js';
 import { type OptimizerConfig, buildOptimizerGraph, evalDim, serialize } from '../graph/index.js';
@@ -100,7 +100,7 @@ export interface TrainHooks {
 
 type Values = Map<string, ort.Tensor>;
 
-function initialValues(specs: readonly TrainableSpec[], seed: number, model: ReturnType<typeof loadModel>): Values {
+function initialValues(specs: readonly TrainableSpec[], seed: number, model: LoadedModel): Values {
   const out: Values = new Map();
   for (const p of specs) {
     const n = p.shape.reduce((a, b) => a * b, 1);
@@ -130,7 +130,7 @@ export interface PreparedRun {
 }
 
 /** Builds the method and head and counts parameters, without running anything (for estimates). */
-export function prepare(cfg: TrainerConfig, task: TaskSpec, model: ReturnType<typeof loadModel>): PreparedRun {
+export function prepare(cfg: TrainerConfig, task: TaskSpec, model: LoadedModel): PreparedRun {
   const head = task.head(model.config);
   if (cfg.backbone !== undefined) {
     if (cfg.method !== 'probe') throw new Error(`a backbone run takes a new head only (method probe), not '${cfg.method}'`);
@@ -162,11 +162,13 @@ export const RUN_LOCK = '.lock';
 export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks = {}): Promise<RunRecord> {
   if (data.train.length === 0) throw new Error('no training sequences');
   const run = new RunDir(runPath);
+  // Leftovers of a writer that died here (a SIGKILL: spill files, half-written checkpoints), swept
+  // before the lock is taken: only dead owners' files go, and taking the lock may itself fail (a
+  // full disk), which must not leave them behind.
+  for (const d of [runPath, path.join(runPath, 'checkpoints')]) sweepStaleTemporaries(d);
   const lock = acquireLock(path.join(runPath, RUN_LOCK), { purpose: 'a trainer', what: `run ${runPath}` });
   try {
     if (lock.tookOver) hooks.onNote?.(`took over the lock of ${runPath} from ${lock.tookOver.holder ? describeHolder(lock.tookOver.holder) : 'an unreadable lock file'}: ${lock.tookOver.reason}`);
-    // Leftovers of a writer that died here (a SIGKILL: spill files, half-written checkpoints).
-    for (const d of [runPath, path.join(runPath, 'checkpoints')]) sweepStaleTemporaries(d);
     return await trainHolding(run, lock, cfg, task, data, hooks);
   } finally {
     lock.release();
@@ -175,10 +177,10 @@ export async function train(runPath: string, cfg: TrainerConfig, task: TaskSpec,
 
 async function trainHolding(run: RunDir, lock: Lock, cfg: TrainerConfig, task: TaskSpec, data: { train: LabelledSequence[]; val: LabelledSequence[] }, hooks: TrainHooks): Promise<RunRecord> {
   const runPath = run.dir;
-  const model = loadModel(cfg.model);
+  const model = await loadModel(cfg.model);
   const { method, head, params, backbone } = prepare(cfg, task, model);
   const from = cfg.reuse ? method.lowestBlock : 0;
-  const runtime = { providers: cfg.providers, threads: cfg.threads, externalData: model.externalData };
+  const runtime = { providers: cfg.providers, threads: cfg.threads, weightsDir: model.weightsDir };
 
   // Resume or start.
   const previous = run.readRecord();

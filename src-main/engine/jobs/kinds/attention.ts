@@ -11,7 +11,7 @@ import type { AttentionRequest, AttentionResult } from '../../../api/contract.js
 import { ApiError } from '../../../api/errors.js';
 import type { JobContext } from '../../../api/job-kinds.js';
 import { parseFasta } from '../../data/fasta.js';
-import { THUMBNAIL_MAX, buildAttentionView, poolingMatrix, unpackAttentionView } from '../../esm2/attention-view.js';
+import { THUMBNAIL_MAX, buildAttentionView, headGroupFor, poolingMatrix, unpackAttentionView } from '../../esm2/attention-view.js';
 import type { Esm2Hooks } from '../../esm2/forward.js';
 import { type LoadedModel, loadModel } from '../../esm2/model.js';
 import { Graph, serialize } from '../../graph/index.js';
@@ -53,11 +53,11 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
   let params: TensorMap | undefined;
   if (req.model !== undefined) {
     const dir = resolveModelArg(req.model, ctx.home);
-    model = loadModel(dir);
+    model = await loadModel(dir);
     source = { kind: 'model', model: model.config.name ?? path.basename(dir) };
   } else {
     const runDir = path.join(resolveRunsRoot(req.root, ctx.home), req.run!);
-    const run = openRun(runDir);
+    const run = await openRun(runDir);
     model = run.model;
     params = run.params;
     hooks = (g) => {
@@ -74,12 +74,13 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
 
   const T = n + 2;
   const S = Math.min(T, THUMBNAIL_MAX);
+  const headGroup = headGroupFor(H, T);
   const g = new Graph('attention-view');
   const peft = hooks?.(g);
   const tok = model.tokenizer;
-  const view = buildAttentionView(g, model.config, model.source, S, { layer, head, special: { cls: tok.clsId, eos: tok.eosId, pad: tok.padId }, hooks: peft?.hooks });
+  const view = buildAttentionView(g, model.config, model.source, S, { layer, head, special: { cls: tok.clsId, eos: tok.eosId, pad: tok.padId }, hooks: peft?.hooks, headGroup });
   const m = serialize(g, { outputs: { view: view.view } });
-  const session = await createSession(m.model, { externalData: model.externalData });
+  const session = await createSession(m.model, { weightsDir: model.weightsDir });
   let out: Record<string, ort.Tensor>;
   try {
     ctx.progress({ phase: 'inference', done: 0, total: 1 });
@@ -98,7 +99,7 @@ export async function runAttentionJob(req: AttentionRequest, ctx: JobContext): P
     await session.release();
   }
   const bias = model.source.read('contact_head.regression.bias')[0];
-  const { map, headMax, thumbnails, contacts } = unpackAttentionView(out.view.data as Float32Array, model.config, T, S, { layer, bias });
+  const { map, headMax, thumbnails, contacts } = unpackAttentionView(out.view.data as Float32Array, model.config, T, S, { layer, head, bias, headGroup });
   const q = quantiseBlocks(map, 1);
   const qt = quantiseBlocks(thumbnails, L * H);
   return {

@@ -38,7 +38,7 @@ export function cnnHead(numClasses: number, hidden: number, o: CnnHeadOptions = 
       const x = ops.transpose(ops.mul(features, ops.unsqueeze(mask, [2])), [0, 2, 1]); // [B, D, T]
       const h = ops.relu(ops.conv1d(x, ctx.param('head.conv.weight'), ctx.param('head.conv.bias'), { pads: [(k - 1) / 2, (k - 1) / 2] }));
       const ht = ops.transpose(h, [0, 2, 1]); // [B, T, M]
-      const logits = ops.add(ops.matmul(ht, ops.transpose(ctx.param('head.weight'), [1, 0])), ctx.param('head.bias'));
+      const logits = ops.linear(ht, ctx.param('head.weight'), ctx.param('head.bias'));
       return { loss: perResidueLoss(ctx, logits, C, dtype), outputs: { probs: ops.softmax(logits, -1) } };
     },
     labelFeeds(batch, T, dtype) {

@@ -56,7 +56,7 @@ export function spHead(hidden: number, o: SpHeadOptions = {}): Head {
     params,
     build(ctx, features, dtype) {
       const g = ctx.graph;
-      let em: Tensor = ops.add(ops.matmul(features, ops.transpose(ctx.param('head.weight'), [1, 0])), ctx.param('head.bias')); // [B, T, C]
+      let em: Tensor = ops.linear(features, ctx.param('head.weight'), ctx.param('head.bias')); // [B, T, C]
       if (useKingdom) {
         const k = g.input('kingdom', dtype, ['B', KINGDOMS.length]);
         em = ops.add(em, ops.unsqueeze(ops.matmul(k, ctx.param('head.kingdom')), [1]));
