@@ -585,11 +585,18 @@ describe('compare', () => {
     await page.getByRole('textbox', { name: 'new name for journey ia3' }).fill('journey ia3 (2 epochs)');
     await page.getByRole('textbox', { name: 'new name for journey ia3' }).press('Enter');
     await page.getByTestId('compare-runs').getByText('journey ia3 (2 epochs)').waitFor();
+    // the comparison shown follows: its table and curves carry the new name
+    await expect.poll(() => page.getByTestId('compare-table').innerText()).toMatch(/journey ia3 \(2 epochs\)/);
     // delete in place (the run goes to the store's trash)
     await page.getByRole('button', { name: 'delete journey ia3 (2 epochs)' }).click();
     await page.locator('[data-testid^="confirm-delete-journey-ia3"]').click();
     await expect.poll(() => page.getByTestId('compare-runs').locator('tbody tr').count()).toBe(2);
     expect(await page.getByTestId('compare-runs').innerText()).not.toMatch(/journey ia3/);
+    // and the comparison shown drops the deleted run: table rows, curves, scatter points
+    await expect.poll(() => page.getByTestId('compare-table').locator('tbody tr').count()).toBe(1);
+    expect(await page.getByTestId('compare-table').innerText()).not.toMatch(/journey ia3/);
+    await expect.poll(() => loss.locator('g.lines path').count()).toBe(2); // one run: smoothed and raw
+    expect(await page.locator('main[data-view="compare"]').innerText()).not.toMatch(/"ia3"/); // no configuration difference with it
     // signal-peptide runs are compared among themselves
     await page.getByTestId('compare-task-sp').check();
     expect(await page.getByTestId('compare-runs').innerText()).toMatch(/journey sp/);
