@@ -167,6 +167,8 @@ def main():
     s.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     base = os.environ.get("PLMW_BENCH_DIR")
+    if base:
+        os.makedirs(base, exist_ok=True)
     scratch = tempfile.mkdtemp(prefix="plmw-bench-", dir=base)
     try:
         print(f"bench {a.what}: start, {load()}", flush=True)
