@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
     environment: 'node',
+    // one temporary folder per run (TMPDIR), removed at its end
+    globalSetup: ['test/helpers/tmp-root.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     // onnxruntime sessions use native threads; forks keep each file in its own process.

@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.ts'],
     environment: 'node',
+    // one temporary folder per run (TMPDIR), removed at its end
+    globalSetup: ['test/helpers/tmp-root.ts'],
     testTimeout: 300_000,
     hookTimeout: 180_000,
     pool: 'forks',

@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ['test/workflow/**/*.workflow.ts'],
     environment: 'node',
+    // one temporary folder per run (TMPDIR), removed at its end
+    globalSetup: ['test/helpers/tmp-root.ts'],
     testTimeout: 1_200_000,
     hookTimeout: 900_000,
     pool: 'forks',
