@@ -273,7 +273,8 @@ describe('training', () => {
     // the run panel follows the same run, by name, still running, and its curve goes on from the rows on disk
     await page.getByTestId('run-panel').getByText('Run journey lora').waitFor();
     expect(await text('run-status')).toBe('running');
-    expect(await page.locator('.jobs .jobline', { hasText: 'train journey lora' }).count()).toBe(1);
+    // its job line, once the page has asked which jobs still run (the run panel can come back first)
+    await expect.poll(() => page.locator('.jobs .jobline', { hasText: 'train journey lora' }).count(), { timeout: 10_000 }).toBe(1);
     expect(await page.locator('.jobs .jobline').count()).toBe(1); // and no phantom estimate job
     await expect.poll(points, { timeout: 30_000 }).toBeGreaterThanOrEqual(before);
     await watchJobs();
