@@ -240,8 +240,9 @@ describe('training', () => {
     expect(await page.getByTestId('start-training').isDisabled()).toBe(true);
     expect(await page.getByTestId('run-panel').innerText()).not.toMatch(/journey lora/); // nothing shown under the new name
     // a failed pre-check (no such model) keeps Start off too
+    // batch 1: 240 steps, a few seconds of training, so that the reload below lands mid-run
     await page.getByLabel('epochs').fill('6');
-    await page.getByLabel('batch').fill('2');
+    await page.getByLabel('batch').fill('1');
     await page.getByLabel('learning rate').fill('0.001');
     await page.getByTestId('train-model').fill('/no/such/model');
     await page.getByTestId('estimate-error').waitFor({ timeout: 30_000 });
@@ -265,9 +266,9 @@ describe('training', () => {
     await page.getByTestId('start-training').click();
     const curve = page.locator('[data-testid="run-panel"] figure[data-tag="train/loss"] g.lines path').nth(1);
     const points = async () => ((await curve.getAttribute('d').catch(() => '')) ?? '').split('L').length - 1;
-    await expect.poll(points, { timeout: 60_000 }).toBeGreaterThan(10);
+    await expect.poll(points, { timeout: 60_000 }).toBeGreaterThan(2);
     const before = await points();
-    expect(before).toBeLessThan(119); // still training
+    expect(before).toBeLessThan(239); // still training
     await reload();
     await view('Train');
     // the run panel follows the same run, by name, still running, and its curve goes on from the rows on disk
@@ -282,7 +283,7 @@ describe('training', () => {
     expect(await page.getByLabel('Run name').inputValue()).toBe('journey lora');
     expect(await page.getByLabel('epochs').inputValue()).toBe('6');
     await page.getByTestId('train-result').waitFor({ timeout: 120_000 });
-    expect(await points()).toBe(120 - 1); // 40 sequences, batch 2, 6 epochs: every step
+    expect(await points()).toBe(240 - 1); // 40 sequences, batch 1, 6 epochs: every step
     const seen = await page.evaluate(() => (window as unknown as { jobTexts: string[] }).jobTexts);
     // (the last validation, with no step left, is the one place an ETA of 0 is true)
     const flashes = seen.filter((t) => /validated/.test(t) && /ETA 0\.0 s/.test(t) && !/(\d+)\/\1\b/.test(t));
