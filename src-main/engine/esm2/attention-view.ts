@@ -1,9 +1,8 @@
 // What the attention view shows for one sequence, computed inside the graph so that no [L, H, T, T] tensor ever
 // exists: one chosen layer x head map [T, T]; per head, its maximum and a small thumbnail (block
-// means over an S x S grid, S <= 64); and the contact map [T-2, T-2]. Memory is then one
-// layer's attention at a time (the forward pass needs that anyway), not all of them at once:
-// 2,000 residues on the esm2_t6 shape hold 0.3 GB per layer where the stacked maps held 1.9 GB
-// per copy.
+// means over an S x S grid, S <= 64); and the contact map [T-2, T-2]. Memory is then one group
+// of heads' attention at a time (see buildAttentionView), not all of it at once: 2,000 residues on
+// the esm2_t6 shape hold 64 MB per group of 4 heads where the stacked maps held 1.9 GB per copy.
 //
 // The contacts are fair-esm's contact head (symmetrize, APC, logistic regression over the L*H
 // maps with <cls>, <eos> and padding left out) rearranged so that each layer adds its share as
@@ -79,18 +78,22 @@ export function buildAttentionView(g: Graph, cfg: Esm2Config, weights: WeightSou
   if (!(o.layer >= 0 && o.layer < L && o.head >= 0 && o.head < H)) throw new RangeError(`layer ${o.layer}, head ${o.head}: the model has ${L} layers of ${H} heads`);
   const regression = weights.read('contact_head.regression.weight'); // [1, L*H]
 
-  let pool: Tensor | undefined;
   let sum: Tensor | undefined;
   const summaries: Tensor[] = [];
+  // the pooling input and the masks of the valid positions, made once for every group
+  let inputs: { pool: Tensor; vCol: Tensor; vRow: Tensor } | undefined;
+  const inputsFor = (T2: Dim) => {
+    if (inputs) return inputs;
+    const tokens = g.inputs.find((t) => t.name === 'tokens')!;
+    const is = (id: number) => equal(tokens, constant(g, id, 'int64'));
+    const valid = ops.cast(not(ops.or(ops.or(is(o.special.cls), is(o.special.eos)), is(o.special.pad))), 'float32'); // [B, T]
+    inputs = { pool: g.input('pool', 'float32', [thumbnail, T2]), vCol: unsqueeze(valid, [1, 3]), vRow: unsqueeze(valid, [1, 2]) }; // [B, 1, T, 1], [B, 1, 1, T]
+    return inputs;
+  };
   const summarise = (layer: number, a: Tensor, h0: number): Tensor => {
     // One sequence per run (B = 1, no padding): the maps are used as they are, without a masked copy.
     const [B, h, T, T2] = a.shape as [Dim, number, Dim, Dim];
-    const tokens = g.inputs.find((t) => t.name === 'tokens')!;
-    pool ??= g.input('pool', 'float32', [thumbnail, T2]);
-    const is = (id: number) => equal(tokens, constant(g, id, 'int64'));
-    const valid = ops.cast(not(ops.or(ops.or(is(o.special.cls), is(o.special.eos)), is(o.special.pad))), 'float32'); // [B, T]
-    const vCol = unsqueeze(valid, [1, 3]); // [B, 1, T, 1]
-    const vRow = unsqueeze(valid, [1, 2]); // [B, 1, 1, T]
+    const { pool, vCol, vRow } = inputsFor(T2);
     const flat = (t: Tensor) => reshape(t, [B, -1]);
     // This group's share D of the contact logit, logit = b + D + D^T with D = sum W - APC / 2 over
     // layers and heads (APC is symmetric; <cls>, <eos> and padding are left out of the contacts,
@@ -109,12 +112,12 @@ export function buildAttentionView(g: Graph, cfg: Esm2Config, weights: WeightSou
     if (layer === o.layer && o.head >= h0 && o.head < h0 + h) parts.push(flat(slice(a, [o.head - h0], [o.head - h0 + 1], [1])));
     summaries.push(...parts);
     // 0 whatever the values (NaN included): equal(x, x) is true or false, times 0
-    const zero = (t: Tensor) => mul(ops.cast(equal(ops.reduceSum(t, [1]), ops.reduceSum(t, [1])), 'float32'), constant(g, 0, 'float32'));
-    return unsqueeze([sum, ...parts].map(zero).reduce((x, y) => add(x, y)), [1, 2, 3]);
+    const all = [sum, ...parts].map((t) => ops.reduceSum(t, [1])).reduce((x, y) => add(x, y)); // [B]
+    return unsqueeze(mul(ops.cast(equal(all, all), 'float32'), constant(g, 0, 'float32')), [1, 2, 3]);
   };
-  buildEsm2(g, cfg, weights, { hooks: { ...o.hooks, attentionProbs: summarise }, outputs: {}, attentionHeadGroup: G, unpadded: true });
-  if (summaries.length < 2 * L || !sum || !pool) throw new Error('buildAttentionView: the forward graph reported no attention');
-  return { view: concat([sum, ...summaries], 1), pool };
+  buildEsm2(g, cfg, weights, { hooks: { ...o.hooks, attentionProbs: summarise }, outputs: {}, attentionHeadGroup: G });
+  if (summaries.length < 2 * L || !sum || !inputs) throw new Error('buildAttentionView: the forward graph reported no attention');
+  return { view: concat([sum, ...summaries], 1), pool: inputs.pool };
 }
 
 /** Where each result sits in the packed view of a sequence of T tokens. */

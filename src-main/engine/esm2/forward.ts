@@ -102,11 +102,6 @@ export interface Esm2BuildOptions {
    * group of heads at a time, not for all H (the attention view)
    */
   attentionHeadGroup?: number;
-  /**
-   * every batch is one sequence without padding (the attention view): no key mask is added to
-   * the scores, one [B, H, T, T] pass less per layer
-   */
-  unpadded?: boolean;
 }
 
 export interface Esm2Graph {
@@ -294,8 +289,7 @@ export function buildEsm2(g: Graph, cfg: Esm2Config, weights: WeightSource, o: E
       for (let h0 = 0; h0 < H; h0 += group) {
         const pick = (t: Tensor) => (group >= H ? t : slice(t, [h0], [Math.min(H, h0 + group)], [1]));
         const qg = wait ? add(pick(q), wait) : pick(q);
-        const scores = matmul(qg, transpose(pick(k), [0, 1, 3, 2]));
-        const probs = softmax(o.unpadded ? scores : add(scores, bias), -1); // [B, h, T', T'(+P)]
+        const probs = softmax(add(matmul(qg, transpose(pick(k), [0, 1, 3, 2])), bias), -1); // [B, h, T', T'(+P)]
         if (out.attentions || out.contacts || hooks.attentionProbs) {
           let a = pre ? slice(probs, [pre.key.shape[1] as number], [END], [3]) : probs;
           if (layer >= promptAt && P) a = slice(a, [P, P], [END, END], [2, 3]);
